@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * project: loads and validates project.json, the integrator's description
+ * of the plant. The loader checks everything and reports every error at
+ * once, each with its JSON path and a plain reason; a project with any
+ * error is refused as a whole. docs/project-file.md documents the format
+ * and docs/project.schema.json is its JSON Schema.
+ *
+ * The top level (format 1):
+ *   {
+ *     "format": 1,                      required, must be 1
+ *     "name": "waterworks",             required, a name (see below)
+ *     "description": "...",             optional text, <= 1024 bytes
+ *     "scan_classes": [ {"name", "period_ms" 10..3600000} ],
+ *     "devices": [ {"name", "driver": "sim", "scan_class",
+ *                   "description"?, "parameters"?: {...per driver} } ],
+ *     "simulator": { "signals": [...], "tanks": [...], "pumps": [...],
+ *                    "valves": [...], "dosers": [...] },
+ *     "tags": [ {"name", "type": "bool"|"int"|"float"|"string",
+ *                "description"?, "unit"?, "min"?, "max"?,
+ *                "device"?, "address"?, "scan_class"?, "initial"?,
+ *                "access"?: {"read"?: {"level", "areas"},
+ *                            "write"?: {"level", "areas", "permission"}} } ]
+ *   }
+ *
+ * Names match [A-Za-z][A-Za-z0-9_.]* and are at most 128 bytes; names of
+ * one kind are unique (simulator elements share one name space). A tag
+ * with a "device" needs an "address" in that device's address space; a
+ * tag without a device is a memory tag (written by operators, holds
+ * "initial" until then). A tag is writable only when access.write is
+ * given. Levels are 1..9999, areas a list of 1..31, permission one of the
+ * permission names (default "tag.write"). Read access defaults to level 1
+ * in every area.
+ *
+ * Simulator (driver "sim"; device parameters: "seed" integer, optional):
+ *   signals: {"name", "shape": sine|ramp|square|random_walk|step,
+ *             "min", "max", "period_ms", "steps"?: [numbers] (step only),
+ *             "max_step"?: number (random_walk only)}
+ *   tanks:   {"name", "area_m2" > 0, "height_m" > 0, "level_m" initial}
+ *   pumps:   {"name", "from"?: tank, "to"?: tank, "flow_m3h" > 0,
+ *             "pressure_bar" > 0, "running"?: bool initial}
+ *   valves:  {"name", "from": tank, "to"?: tank, "flow_m3h" > 0,
+ *             "position_pct"?: 0..100 initial}
+ *   dosers:  {"name", "tank", "max_dose_mg_l" > 0, "rate_pct"?: 0..100,
+ *             "decay_per_h"?: >= 0}
+ * Sim addresses are "ELEMENT.VARIABLE"; bw_project_sim_vars lists the
+ * variables of each element kind, their type and whether they are
+ * writable. A writable tag must bind a writable variable; the tag's type
+ * must match the variable's.
+ *
+ * Ownership: bw_project_load() returns a project that owns every string
+ * in it; bw_project_free() releases it. Any thread (no shared state).
+ */
+#ifndef BW_PROJECT_H
+#define BW_PROJECT_H
+
+#include "base/base.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits that give a clear error instead of exhausting the machine. */
+#define BW_PROJECT_MAX_FILE_BYTES (64u * 1024u * 1024u)
+#define BW_PROJECT_MAX_DEPTH 16
+#define BW_PROJECT_MAX_TAGS 100000u
+#define BW_PROJECT_MAX_DEVICES 1024u
+#define BW_PROJECT_MAX_SCAN_CLASSES 64u
+#define BW_PROJECT_MAX_SIM_ELEMENTS 1024u
+#define BW_PROJECT_MAX_ERRORS 200u
+#define BW_PROJECT_NAME_MAX 128u
+#define BW_PROJECT_TEXT_MAX 1024u
+
+/* ---- errors --------------------------------------------------------- */
+
+struct bw_project_error {
+    char path[192];   /* JSON path, e.g. tags[12].type; "" for the file */
+    char reason[320]; /* plain reason, e.g. "flaot" is not one of ... */
+};
+
+struct bw_project_errors {
+    struct bw_project_error *items;
+    size_t count;
+    size_t omitted; /* errors beyond BW_PROJECT_MAX_ERRORS, counted only */
+};
+
+void bw_project_errors_clear(struct bw_project_errors *errors);
+
+/* ---- the model ------------------------------------------------------ */
+
+enum bw_permission {
+    BW_PERM_TAG_READ = 0,
+    BW_PERM_TAG_WRITE,
+    BW_PERM_ALARM_ACK,
+    BW_PERM_ALARM_SHELVE,
+    BW_PERM_USER_MANAGE,
+    BW_PERM_AUDIT_READ,
+    BW_PERM_CONFIG_CHANGE,
+    BW_PERM_BACKUP_RUN,
+    BW_PERM_SESSION_MANAGE,
+    BW_PERM_OVERRIDE,
+    BW_PERM_COUNT_
+};
+/* "tag.read" ... "override"; NULL for an out-of-range value. */
+const char *bw_permission_name(enum bw_permission perm);
+
+struct bw_project_access {
+    uint16_t read_level;  /* 1..9999 */
+    uint32_t read_areas;  /* bit n set: area n (1..31) */
+    bool writable;        /* access.write present */
+    uint16_t write_level; /* 1..9999 */
+    uint32_t write_areas;
+    enum bw_permission write_permission;
+};
+
+struct bw_project_scan_class {
+    char *name;
+    uint32_t period_ms;
+};
+
+enum bw_driver_kind { BW_DRIVER_SIM = 0 };
+
+struct bw_project_device {
+    char *name;
+    char *description; /* may be NULL */
+    enum bw_driver_kind driver;
+    size_t scan_class; /* index into scan_classes */
+    uint64_t sim_seed; /* sim: parameters.seed, default 1 */
+};
+
+enum bw_sim_kind {
+    BW_SIM_SIGNAL = 0,
+    BW_SIM_TANK,
+    BW_SIM_PUMP,
+    BW_SIM_VALVE,
+    BW_SIM_DOSER,
+    BW_SIM_KIND_COUNT_
+};
+
+enum bw_sim_shape {
+    BW_SHAPE_SINE = 0,
+    BW_SHAPE_RAMP,
+    BW_SHAPE_SQUARE,
+    BW_SHAPE_RANDOM_WALK,
+    BW_SHAPE_STEP
+};
+
+struct bw_project_signal {
+    char *name;
+    enum bw_sim_shape shape;
+    double min, max;
+    uint32_t period_ms; /* sine/ramp/square: one cycle; random_walk: one
+                           step; step: how long each step is held */
+    double max_step;    /* random_walk; default (max - min) / 50 */
+    double *steps;      /* step: values in turn (within min..max) */
+    size_t step_count;
+};
+
+#define BW_SIM_NO_TANK SIZE_MAX
+
+struct bw_project_tank {
+    char *name;
+    double area_m2, height_m, level_m;
+};
+
+struct bw_project_pump {
+    char *name;
+    size_t from, to; /* tank indexes or BW_SIM_NO_TANK (outside world) */
+    double flow_m3h, pressure_bar;
+    bool running;
+};
+
+struct bw_project_valve {
+    char *name;
+    size_t from, to;
+    double flow_m3h, position_pct;
+};
+
+struct bw_project_doser {
+    char *name;
+    size_t tank;
+    double max_dose_mg_l, rate_pct, decay_per_h;
+};
+
+/* A variable of a simulator element that a tag can bind. */
+struct bw_sim_var {
+    enum bw_sim_kind kind;
+    const char *name;
+    enum bw_type type;
+    bool writable;
+};
+/* signal.value; tank.level, tank.volume, tank.level_pct, tank.chlorine;
+ * pump.running (w), pump.flow, pump.pressure; valve.position (w),
+ * valve.flow; doser.rate (w), doser.dose (mg/l added at current flow). */
+extern const struct bw_sim_var bw_project_sim_vars[];
+extern const size_t bw_project_sim_var_count;
+
+struct bw_project_tag {
+    char *name;
+    enum bw_type type;
+    char *description; /* may be NULL */
+    char *unit;        /* may be NULL */
+    bool has_min, has_max;
+    double min, max;
+    size_t device;     /* index into devices, or SIZE_MAX for a memory tag */
+    char *address;     /* NULL for a memory tag */
+    size_t scan_class; /* index; the device's when the tag names none;
+                          SIZE_MAX for a memory tag */
+    bool has_initial;
+    struct bw_value initial; /* memory tags; for strings s is owned */
+    struct bw_project_access access;
+    /* resolved sim binding (device driver sim): */
+    enum bw_sim_kind sim_kind;
+    size_t sim_index; /* into the array of that kind */
+    size_t sim_var;   /* index into bw_project_sim_vars */
+};
+
+struct bw_project {
+    int format;
+    char *name;
+    char *description; /* may be NULL */
+    struct bw_project_scan_class *scan_classes;
+    size_t scan_class_count;
+    struct bw_project_device *devices;
+    size_t device_count;
+    struct bw_project_signal *signals;
+    size_t signal_count;
+    struct bw_project_tank *tanks;
+    size_t tank_count;
+    struct bw_project_pump *pumps;
+    size_t pump_count;
+    struct bw_project_valve *valves;
+    size_t valve_count;
+    struct bw_project_doser *dosers;
+    size_t doser_count;
+    struct bw_project_tag *tags;
+    size_t tag_count;
+};
+
+/* ---- loading -------------------------------------------------------- */
+
+/* Parses and validates a project held in memory (len bytes, need not be
+ * NUL-terminated). On success *out is the project and errors is empty.
+ * On failure returns BW_EMALFORMED (errors lists every problem),
+ * BW_ETOOLARGE (a size limit, also listed in errors) or BW_ENOMEM; *out
+ * is NULL. errors must be zero-initialised; clear it after use. This is
+ * the entry point the fuzzer drives. */
+BW_MUST_CHECK int bw_project_parse(const char *data, size_t len, struct bw_project **out,
+                                   struct bw_project_errors *errors);
+
+/* Loads DIR/project.json (dir is the project directory). Adds BW_EIO
+ * (listed in errors with path "" and the reason) when the file cannot be
+ * read. */
+BW_MUST_CHECK int bw_project_load(const char *dir, struct bw_project **out,
+                                  struct bw_project_errors *errors);
+
+void bw_project_free(struct bw_project *project);
+
+#endif
