@@ -136,6 +136,10 @@ BW_MUST_CHECK int bw_parse_u64(const char *s, size_t len, uint64_t max, uint64_t
 /* A finite double in plain or exponent notation. */
 BW_MUST_CHECK int bw_parse_double(const char *s, size_t len, double *out);
 
+/* True when s[0..len) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+bool bw_utf8_valid(const char *s, size_t len);
+
 /* Overflow-checked size arithmetic: returns false on overflow. */
 static inline bool bw_size_mul(size_t a, size_t b, size_t *out)
 {

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * What the files of core/ share: the layout of the tag table, the update
+ * queue and the subscriber rings. Nothing outside core/ includes this,
+ * except unit tests through tests/unit/core.
+ *
+ * Concurrency in one paragraph: the engine thread is the only writer of
+ * the table and of every subscriber ring. Producers (drivers, the write
+ * path) meet the engine in a bounded lock-free multi-producer queue.
+ * Readers of the table and consumers of the rings use sequence numbers
+ * and retry; the engine never waits for any of them.
+ */
+#ifndef BW_CORE_INTERNAL_H
+#define BW_CORE_INTERNAL_H
+
+#include "core/core.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* One tag's live state. Every field is atomic so that a reader racing the
+ * engine is well-defined C11; the sequence number tells it whether what
+ * it copied is consistent (even and unchanged across the copy). */
+struct tag_slot {
+    _Atomic uint32_t seq;
+    _Atomic uint32_t quality_reason; /* quality | reason << 8 */
+    _Atomic uint64_t bits;           /* bool 0/1, int64, or double bits */
+    _Atomic int64_t source_ts_us;
+    _Atomic int64_t server_ts_us;
+};
+
+/* String tags keep their text in a side array: length word, then up to
+ * BW_TAG_STRING_MAX bytes packed into words. */
+#define STRING_WORDS ((BW_TAG_STRING_MAX + 1 + 7) / 8)
+struct string_slot {
+    _Atomic uint64_t len;
+    _Atomic uint64_t words[STRING_WORDS];
+};
+
+#define NO_STRING UINT32_MAX
+
+struct tag_meta {
+    struct bw_core_tag_def def; /* def.name points into names */
+    uint32_t string_index;      /* into strings, or NO_STRING */
+    bw_core_writer_fn writer;
+    void *writer_ctx;
+};
+
+/* A queued update; data fields are published by the release store of
+ * seq and owned by the consumer after its acquire load. */
+struct update_cell {
+    _Atomic size_t seq;
+    uint32_t tag;
+    uint8_t quality;
+    uint8_t reason;
+    uint8_t type;
+    uint32_t str_len;
+    uint64_t bits;
+    int64_t source_ts_us;
+    char *str; /* owned by the cell while queued */
+};
+
+struct update_queue {
+    struct update_cell *cells;
+    size_t mask;
+    _Alignas(64) _Atomic size_t enqueue_pos;
+    _Alignas(64) size_t dequeue_pos; /* engine only */
+};
+
+/* A subscriber ring slot: the stamp is 2p+1 while position p is being
+ * written and 2p+2 once it is complete. */
+struct sub_slot {
+    _Atomic uint64_t stamp;
+    _Atomic uint64_t words[4]; /* a struct bw_tag_change */
+};
+
+struct bw_sub {
+    struct bw_core *core;
+    unsigned index; /* bit in the per-tag masks */
+    struct sub_slot *slots;
+    uint64_t mask; /* capacity - 1 */
+    int event_fd;
+    _Alignas(64) uint64_t head; /* engine only */
+    _Atomic uint64_t published_head;
+    _Atomic bool armed;         /* the consumer drained the ring and wants a wakeup */
+    uint64_t pending;           /* engine only: written this batch */
+    _Alignas(64) uint64_t tail; /* consumer only */
+    _Atomic uint64_t lost;
+};
+
+struct bw_core {
+    size_t tag_count;
+    struct tag_meta *meta;
+    struct tag_slot *slots;
+    struct string_slot *strings;
+    _Atomic uint64_t *sub_masks; /* per tag: which subscribers want it */
+    uint32_t *by_name;           /* tag ids sorted by name */
+    char *names;                 /* all names, NUL-separated */
+
+    struct update_queue queue;
+
+    pthread_t thread;
+    bool started;
+    _Atomic bool stop_requested;
+    _Atomic bool running;
+    _Atomic bool engine_sleeping;
+    _Atomic uint64_t epoch; /* incremented after every engine pass */
+    pthread_mutex_t wake_lock;
+    pthread_cond_t wake_cond;
+
+    pthread_mutex_t subs_lock; /* guards creation and removal of subs */
+    struct bw_sub *_Atomic subs[BW_CORE_MAX_SUBSCRIBERS];
+
+    _Atomic uint64_t updates_applied;
+    _Atomic uint64_t updates_rejected;
+    _Atomic uint64_t queue_full;
+    _Atomic uint64_t changes_published;
+    _Atomic uint64_t subscriber_lost;
+};
+
+/* update_queue.c */
+int bw_core_queue_init(struct update_queue *q, size_t capacity);
+void bw_core_queue_clear(struct update_queue *q);
+/* Reserves up to want cells; returns how many (0 when full) and the first
+ * position in *pos. The caller fills and publishes each. */
+size_t bw_core_queue_reserve(struct update_queue *q, size_t want, size_t *pos);
+void bw_core_queue_publish(struct update_queue *q, size_t pos);
+/* Engine only: the next published cell, or NULL. */
+struct update_cell *bw_core_queue_peek(struct update_queue *q);
+void bw_core_queue_release(struct update_queue *q, struct update_cell *cell);
+
+/* engine.c */
+void bw_core_engine_wake(struct bw_core *core);
+
+/* sub.c (engine side) */
+void bw_core_sub_push(struct bw_sub *sub, const struct bw_tag_change *change);
+void bw_core_sub_flush(struct bw_sub *sub);
+
+/* table.c */
+void bw_core_slot_store(struct bw_core *core, uint32_t id, uint32_t quality_reason, uint64_t bits,
+                        int64_t source_ts_us, int64_t server_ts_us, const char *str,
+                        size_t str_len);
+
+static inline uint32_t bw_core_pack_quality(enum bw_quality q, enum bw_quality_reason r)
+{
+    return (uint32_t)q | (uint32_t)r << 8;
+}
+
+#endif
