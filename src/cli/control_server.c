@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The daemon's side of the control socket (state/control.sock). Owns the
+ * listening socket, its file, and every connection; runs on its own
+ * thread (the control thread), a poll() loop over non-blocking sockets so
+ * that no client can stall it and nothing here ever waits on the engine.
+ *
+ * Each connection is checked with SO_PEERCRED when accepted (only the
+ * daemon's own uid, or root). Requests are lines of at most
+ * BW_CLI_REQUEST_MAX bytes: a longer one gets an error reply and the
+ * connection is closed after it; a malformed one gets an error reply and
+ * the connection stays usable. A client that sends or reads nothing for
+ * idle_timeout_ms is dropped, and at most max_connections are served at
+ * once (the next ones are told "busy" and closed).
+ */
+#include "cli/internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CONN_LIMIT 64 /* hard ceiling on max_connections */
+
+struct conn {
+    int fd;
+    uid_t uid;
+    pid_t pid;
+    struct bw_buf in;
+    struct bw_buf out;
+    size_t out_off;
+    int64_t deadline_us; /* monotonic; dropped when it passes */
+    bool closing;        /* close once out is flushed */
+    bool eof;            /* the client has finished sending */
+};
+
+struct bw_cli_control_server {
+    int listen_fd;
+    int wake_fd;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    size_t max_connections;
+    int idle_timeout_ms;
+    bw_cli_control_handler_fn handler;
+    void *ctx;
+    pthread_t thread;
+    bool running;
+    struct conn conns[CONN_LIMIT];
+    size_t conn_count;
+};
+
+bool bw_cli_control_peer_allowed(uid_t peer, uid_t self)
+{
+    return peer == self || peer == 0;
+}
+
+/* Removes a stale socket left by a daemon that died; anything else with
+ * that name is not ours to delete. */
+static int remove_stale(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? BW_OK : BW_EIO;
+    if (!S_ISSOCK(st.st_mode))
+        return BW_EEXIST;
+    return unlink(path) == 0 ? BW_OK : BW_EIO;
+}
+
+static int listen_on(struct bw_cli_control_server *s)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    memcpy(addr.sun_path, s->path, sizeof(addr.sun_path));
+    s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->listen_fd < 0)
+        return BW_EIO;
+    /* The socket file is born 0600: no window where others could connect. */
+    mode_t old = umask(0177);
+    int rc = bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr));
+    umask(old);
+    if (rc != 0 || chmod(s->path, 0600) != 0 || listen(s->listen_fd, 16) != 0)
+        return BW_EIO;
+    return BW_OK;
+}
+
+int bw_cli_control_server_new(const char *state_dir, const struct bw_cli_control_config *config,
+                              bw_cli_control_handler_fn handler, void *ctx,
+                              struct bw_cli_control_server **out)
+{
+    *out = NULL;
+    struct bw_cli_control_server *s = bw_calloc(1, sizeof(*s));
+    if (!s)
+        return BW_ENOMEM;
+    s->listen_fd = -1;
+    s->max_connections = config && config->max_connections ? config->max_connections : 16;
+    if (s->max_connections > CONN_LIMIT)
+        s->max_connections = CONN_LIMIT;
+    s->idle_timeout_ms = config && config->idle_timeout_ms > 0 ? config->idle_timeout_ms : 5000;
+    s->handler = handler;
+    s->ctx = ctx;
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int rc = s->wake_fd < 0 ? BW_EIO : BW_OK;
+    if (!rc)
+        rc = bw_snprintf(s->path, sizeof(s->path), "%s/%s", state_dir, BW_CLI_CONTROL_SOCKET);
+    if (!rc)
+        rc = remove_stale(s->path);
+    if (!rc)
+        rc = listen_on(s);
+    if (rc) {
+        int saved = errno;
+        if (rc != BW_ETOOLARGE && rc != BW_EEXIST && s->listen_fd >= 0)
+            unlink(s->path);
+        bw_cli_control_server_free(s);
+        errno = saved;
+        return rc;
+    }
+    *out = s;
+    return BW_OK;
+}
+
+static void conn_close(struct bw_cli_control_server *s, size_t i)
+{
+    struct conn *c = &s->conns[i];
+    close(c->fd);
+    bw_buf_clear(&c->in);
+    bw_buf_clear(&c->out);
+    s->conns[i] = s->conns[--s->conn_count];
+}
+
+/* A last word to a connection we will not serve; best effort, never
+ * waits (the socket buffer of a new connection has room for it). */
+static void say_and_close(int fd, const char *code, const char *message)
+{
+    struct bw_buf reply;
+    bw_buf_init(&reply, 1024);
+    if (bw_cli_reply_error(&reply, code, message) == BW_OK) {
+        ssize_t n = send(fd, reply.data, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)n;
+    }
+    bw_buf_clear(&reply);
+    close(fd);
+}
+
+static void accept_one(struct bw_cli_control_server *s)
+{
+    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return; /* EAGAIN, or a client that gave up: nothing to do */
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY, "control: refused a connection without credentials");
+        close(fd);
+        return;
+    }
+    if (!bw_cli_control_peer_allowed(cred.uid, geteuid())) {
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY,
+               "control: refused a connection from uid %u pid %d (only uid %u or root may "
+               "connect)",
+               (unsigned)cred.uid, (int)cred.pid, (unsigned)geteuid());
+        say_and_close(fd, "denied", "not permitted");
+        return;
+    }
+    if (s->conn_count >= s->max_connections) {
+        bw_log(BW_LOG_WARN, BW_LOGC_CONTROL,
+               "control: refused a connection from pid %d: %zu connections already open",
+               (int)cred.pid, s->conn_count);
+        say_and_close(fd, "busy", "too many control connections; try again");
+        return;
+    }
+    struct conn *c = &s->conns[s->conn_count++];
+    memset(c, 0, sizeof(*c));
+    c->fd = fd;
+    c->uid = cred.uid;
+    c->pid = cred.pid;
+    bw_buf_init(&c->in, BW_CLI_REQUEST_MAX + 1);
+    bw_buf_init(&c->out, BW_CLI_REPLY_MAX);
+    c->deadline_us = bw_clock_monotonic_us() + (int64_t)s->idle_timeout_ms * 1000;
+    bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: connection from uid %u pid %d",
+           (unsigned)cred.uid, (int)cred.pid);
+}
+
+/* Answers one request line into c->out. */
+static void handle_line(struct bw_cli_control_server *s, struct conn *c, const char *line,
+                        size_t len)
+{
+    struct bw_cli_request req;
+    struct bw_cli_proto_error err;
+    int rc = bw_cli_request_parse(line, len, &req, &err);
+    if (rc) {
+        bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: pid %d: refused request: %s", (int)c->pid,
+               err.message);
+        if (bw_cli_reply_error(&c->out, err.code, err.message) != BW_OK)
+            c->closing = true;
+        if (rc == BW_ETOOLARGE)
+            c->closing = true;
+        return;
+    }
+    /* Requests are answered one at a time, so out is empty here and the
+     * reply can simply become it. */
+    bw_buf_clear(&c->out);
+    c->out_off = 0;
+    bw_buf_init(&c->out, BW_CLI_REPLY_MAX);
+    s->handler(s->ctx, &req, &c->out);
+    if (c->out.len == 0) {
+        if (bw_cli_reply_error(&c->out, "internal", "no reply could be made") != BW_OK)
+            bw_buf_reset(&c->out);
+        c->closing = true;
+    }
+}
+
+/* Drops the first used bytes of c->in. */
+static void consume(struct conn *c, size_t used)
+{
+    memmove(c->in.data, c->in.data + used, c->in.len - used);
+    c->in.len -= used;
+    c->in.data[c->in.len] = '\0';
+}
+
+/* Answers the next request waiting in c->in, if there is one: a complete
+ * line, an over-long one, or what is left when the client has finished
+ * sending. Returns false when there is none yet. */
+static bool handle_next(struct bw_cli_control_server *s, struct conn *c)
+{
+    if (c->in.len == 0)
+        return false;
+    const char *nl = memchr(c->in.data, '\n', c->in.len);
+    if (nl) {
+        size_t len = (size_t)(nl - c->in.data);
+        handle_line(s, c, c->in.data, len);
+        consume(c, len + 1);
+        return true;
+    }
+    if (c->in.len > BW_CLI_REQUEST_MAX || c->eof) {
+        handle_line(s, c, c->in.data, c->in.len);
+        consume(c, c->in.len);
+        return true;
+    }
+    return false;
+}
+
+/* Reads what the client sent. Returns false on a socket error. */
+static bool conn_read(struct conn *c)
+{
+    char chunk[16384];
+    size_t room = c->in.max - c->in.len;
+    if (room == 0)
+        return true; /* handle_next refuses the over-long request first */
+    ssize_t n = recv(c->fd, chunk, room < sizeof(chunk) ? room : sizeof(chunk), 0);
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR;
+    if (n == 0)
+        c->eof = true;
+    else if (bw_buf_append(&c->in, chunk, (size_t)n) != BW_OK)
+        return false; /* cannot happen: room was checked */
+    return true;
+}
+
+/* Sends what is pending. Returns false on a socket error. */
+static bool conn_flush(struct conn *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR;
+        c->out_off += (size_t)n;
+    }
+    bw_buf_reset(&c->out);
+    c->out_off = 0;
+    return true;
+}
+
+/* What each connection waits for: its reply to drain, then more input.
+ * Requests are answered one at a time, so a client that pipelines many
+ * holds at most one reply in memory. */
+static short conn_events(const struct conn *c)
+{
+    return c->out_off < c->out.len ? POLLOUT : POLLIN;
+}
+
+/* Moves one connection along after poll() reported ev for it. Returns
+ * false when it is to be closed. */
+static bool conn_step(struct bw_cli_control_server *s, struct conn *c, short ev)
+{
+    if (ev & POLLERR)
+        return false;
+    if ((ev & (POLLIN | POLLHUP)) && conn_events(c) == POLLIN && !conn_read(c))
+        return false;
+    for (;;) {
+        if (!conn_flush(c))
+            return false;
+        if (c->out_off < c->out.len)
+            return true; /* wait until the client reads */
+        if (c->closing)
+            return false;
+        if (!handle_next(s, c))
+            break;
+    }
+    return !c->eof;
+}
+
+static int poll_timeout_ms(const struct bw_cli_control_server *s, int64_t now)
+{
+    int64_t next = -1;
+    for (size_t i = 0; i < s->conn_count; i++)
+        if (next < 0 || s->conns[i].deadline_us < next)
+            next = s->conns[i].deadline_us;
+    if (next < 0)
+        return -1;
+    int64_t ms = (next - now) / 1000 + 1;
+    return ms < 0 ? 0 : (int)(ms > 60000 ? 60000 : ms);
+}
+
+/* Serves what poll() reported for the first n connections and drops those
+ * whose deadline passed. */
+static void serve_conns(struct bw_cli_control_server *s, const struct pollfd *pfds, size_t n)
+{
+    int64_t now = bw_clock_monotonic_us();
+    /* Backwards: conn_close moves the last connection into slot k, and
+     * that one has been served already. */
+    for (size_t k = n; k-- > 0;) {
+        struct conn *c = &s->conns[k];
+        short ev = pfds[k].revents;
+        bool keep = ev ? conn_step(s, c, ev) : true;
+        if (ev)
+            c->deadline_us = now + (int64_t)s->idle_timeout_ms * 1000;
+        if (keep && c->deadline_us <= now) {
+            bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: pid %d idle too long, dropped",
+                   (int)c->pid);
+            keep = false;
+        }
+        if (!keep)
+            conn_close(s, k);
+    }
+}
+
+static void *control_thread(void *arg)
+{
+    struct bw_cli_control_server *s = arg;
+    struct pollfd pfds[CONN_LIMIT + 2];
+    for (;;) {
+        size_t n = s->conn_count;
+        for (size_t i = 0; i < n; i++)
+            pfds[i] = (struct pollfd){.fd = s->conns[i].fd, .events = conn_events(&s->conns[i])};
+        pfds[n] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+        pfds[n + 1] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
+        int rc = poll(pfds, n + 2, poll_timeout_ms(s, bw_clock_monotonic_us()));
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            bw_log(BW_LOG_ERROR, BW_LOGC_CONTROL, "control: poll failed: %s", strerror(errno));
+            break;
+        }
+        if (pfds[n + 1].revents)
+            break;
+        serve_conns(s, pfds, n);
+        if (pfds[n].revents & POLLIN)
+            accept_one(s);
+    }
+    while (s->conn_count > 0)
+        conn_close(s, s->conn_count - 1);
+    return NULL;
+}
+
+int bw_cli_control_server_start(struct bw_cli_control_server *s)
+{
+    if (s->running)
+        return BW_ESTATE;
+    if (pthread_create(&s->thread, NULL, control_thread, s) != 0)
+        return BW_EIO;
+    s->running = true;
+    return BW_OK;
+}
+
+void bw_cli_control_server_stop(struct bw_cli_control_server *s)
+{
+    if (!s || !s->running)
+        return;
+    uint64_t one = 1;
+    ssize_t n = write(s->wake_fd, &one, sizeof(one));
+    (void)n; /* an eventfd write only fails when the counter overflows */
+    pthread_join(s->thread, NULL);
+    s->running = false;
+}
+
+void bw_cli_control_server_free(struct bw_cli_control_server *s)
+{
+    if (!s)
+        return;
+    bw_cli_control_server_stop(s);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+        unlink(s->path);
+    }
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
+    bw_free(s);
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * cli/internal.h: what the files of the cli module share. The module is
+ * the `bulwark` binary: a table of subcommands (main.c, args.c), the
+ * daemon's life cycle (serve.c, statedir.c, notify.c, plant.c), the
+ * control socket (control_proto.c: the wire format; control_server.c:
+ * the daemon's side, on its own thread; control_ops.c: what each request
+ * does; control_client.c: the CLI's side) and the commands that use it.
+ * Nothing outside src/cli/ includes this header except the cli tests.
+ */
+#ifndef BW_CLI_INTERNAL_H
+#define BW_CLI_INTERNAL_H
+
+#include "base/base.h"
+#include "core/core.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit statuses of every subcommand. */
+#define BW_CLI_EXIT_OK 0
+#define BW_CLI_EXIT_FAIL 1
+#define BW_CLI_EXIT_USAGE 2
+
+/* ---- subcommands and their options (args.c) -------------------------- */
+
+#define BW_CLI_MAX_OPTIONS 8
+#define BW_CLI_MAX_ARGS 4
+
+/* One --long option. arg names the value ("DIR") or is NULL for a flag. */
+struct bw_cli_option {
+    const char *name;
+    const char *arg;
+    const char *help;
+};
+
+/* What the parser found: values[i] belongs to options[i] (NULL when the
+ * option was not given, "" for a given flag); args are the positional
+ * arguments. All pointers borrow argv. */
+struct bw_cli_args {
+    const char *values[BW_CLI_MAX_OPTIONS];
+    const char *args[BW_CLI_MAX_ARGS];
+    size_t arg_count;
+};
+
+struct bw_cli_command {
+    const char *name;     /* as typed after `bulwark`, e.g. "project validate" */
+    const char *synopsis; /* what follows the name in the usage line */
+    const char *summary;  /* one line for the command list */
+    const char *details;  /* paragraph(s) for --help; may be NULL */
+    const struct bw_cli_option *options;
+    size_t option_count;
+    size_t min_args, max_args;
+    int (*run)(const struct bw_cli_args *args); /* returns an exit status */
+    /* A group (e.g. "project") has subcommands instead of run. */
+    const struct bw_cli_command *const *subs;
+    size_t sub_count;
+};
+
+enum bw_cli_parse_result { BW_CLI_PARSE_OK = 0, BW_CLI_PARSE_HELP, BW_CLI_PARSE_USAGE };
+
+/* Parses argv (argv[0] is the first word after the command's name) for
+ * cmd. Prints the help on --help (BW_CLI_PARSE_HELP) and a clear message
+ * on a usage error (BW_CLI_PARSE_USAGE); the caller maps those to exit 0
+ * and 2. Main thread. */
+enum bw_cli_parse_result bw_cli_args_parse(const struct bw_cli_command *cmd, int argc, char **argv,
+                                           struct bw_cli_args *out);
+/* Prints cmd's usage, options and details to out. */
+void bw_cli_command_help(const struct bw_cli_command *cmd, FILE *out);
+/* Prints "bulwark NAME: message" and the --help hint to stderr; returns
+ * BW_CLI_EXIT_USAGE. */
+int bw_cli_usage_error(const struct bw_cli_command *cmd, const char *fmt, ...) BW_PRINTF(2, 3);
+
+/* The subcommands, each defined in its own file. */
+extern const struct bw_cli_command bw_cli_serve_command;
+extern const struct bw_cli_command bw_cli_project_command;
+extern const struct bw_cli_command bw_cli_tags_command;
+extern const struct bw_cli_command bw_cli_tag_command;
+extern const struct bw_cli_command bw_cli_status_command;
+
+/* ---- control protocol (control_proto.c) ------------------------------ */
+
+/* One request is one line of at most this many bytes (newline excluded). */
+#define BW_CLI_REQUEST_MAX (64u * 1024u)
+/* One reply is at most this many bytes; a `tags` reply that would be
+ * larger is refused with code "too_large" (narrow it with a prefix). */
+#define BW_CLI_REPLY_MAX (64u * 1024u * 1024u)
+/* The control socket's file name inside the state directory. */
+#define BW_CLI_CONTROL_SOCKET "control.sock"
+
+/* Room for a tag name or prefix, and for a string value, with the NUL. */
+#define BW_CLI_NAME_BUF (BW_TAG_NAME_MAX + 1)
+#define BW_CLI_TEXT_BUF (BW_TAG_STRING_MAX + 1)
+
+enum bw_cli_op { BW_CLI_OP_STATUS = 0, BW_CLI_OP_TAGS, BW_CLI_OP_WRITE };
+
+/* A validated request. The value's string (v.s) points into text. */
+struct bw_cli_request {
+    enum bw_cli_op op;
+    char prefix[BW_CLI_NAME_BUF];
+    char tag[BW_CLI_NAME_BUF];
+    struct bw_value value;
+    char text[BW_CLI_TEXT_BUF];
+};
+
+/* Why a request was refused: code is a stable word for programs
+ * ("malformed", "bad_request", "too_large", "no_memory"), message a
+ * sentence for people that never echoes more than a sanitised key. */
+struct bw_cli_proto_error {
+    const char *code;
+    char message[192];
+};
+
+/* Parses and validates one request line of len bytes (no newline; need
+ * not be NUL-terminated): a JSON object with a known "op" and exactly the
+ * keys that op takes, of the right types. Returns BW_OK and fills *out;
+ * BW_ETOOLARGE when len > BW_CLI_REQUEST_MAX; BW_EMALFORMED when it is
+ * not JSON or not a valid request; BW_ENOMEM. err says why in each case.
+ * Pure function, any thread; the entry point the fuzzer drives. */
+BW_MUST_CHECK int bw_cli_request_parse(const char *data, size_t len, struct bw_cli_request *out,
+                                       struct bw_cli_proto_error *err);
+
+/* True when name is a valid tag name: [A-Za-z][A-Za-z0-9_.]*, at most
+ * BW_TAG_NAME_MAX bytes (len bytes, need not be NUL-terminated). */
+bool bw_cli_name_valid(const char *name, size_t len);
+
+/* Converts text (a value given as a string, e.g. on the command line) to
+ * a value for a tag of type type: bool takes true/false/1/0; int takes a
+ * decimal integer, or a number (left for the core to judge integral);
+ * float a decimal or exponent number; string takes the text as is
+ * (out->v.s borrows text). BW_ETYPE when the text is not of that type. */
+BW_MUST_CHECK int bw_cli_value_from_text(enum bw_type type, const char *text, size_t len,
+                                         struct bw_value *out);
+
+/* Appends one JSON value (compact) followed by nothing to out.
+ * BW_ETOOLARGE when out's maximum is reached, BW_ENOMEM. */
+BW_MUST_CHECK int bw_cli_json_append(struct bw_buf *out, const json_t *json);
+/* Appends {"ok":false,"error":{"code":code,"message":message}} and a
+ * newline to out. A message that is not valid UTF-8 is replaced. */
+BW_MUST_CHECK int bw_cli_reply_error(struct bw_buf *out, const char *code, const char *message);
+
+/* ---- control server (control_server.c) -------------------------------- */
+
+/* Builds the reply (one JSON line, newline included) to a valid request
+ * into reply. Runs on the control thread; must not block for long. */
+typedef void (*bw_cli_control_handler_fn)(void *ctx, const struct bw_cli_request *req,
+                                          struct bw_buf *reply);
+
+struct bw_cli_control_config {
+    size_t max_connections; /* 0: 16 */
+    int idle_timeout_ms;    /* a client silent this long is dropped; 0: 5000 */
+};
+
+struct bw_cli_control_server;
+
+/* Creates DIR/control.sock (mode 0600; a stale socket there is replaced,
+ * so call it only while holding the state lock) and listens on it.
+ * handler and ctx are borrowed until free. Returns BW_ETOOLARGE when the
+ * path does not fit a socket address, BW_EEXIST when something other
+ * than a socket has the name, BW_EIO, BW_ENOMEM. Main thread. */
+BW_MUST_CHECK int bw_cli_control_server_new(const char *state_dir,
+                                            const struct bw_cli_control_config *config,
+                                            bw_cli_control_handler_fn handler, void *ctx,
+                                            struct bw_cli_control_server **out);
+/* Starts the control thread. BW_EIO when it cannot be created. */
+BW_MUST_CHECK int bw_cli_control_server_start(struct bw_cli_control_server *server);
+/* Wakes and joins the control thread, closing every connection. */
+void bw_cli_control_server_stop(struct bw_cli_control_server *server);
+/* Stops if needed, closes the socket and removes its file. Accepts NULL. */
+void bw_cli_control_server_free(struct bw_cli_control_server *server);
+/* Who may use the control socket: the daemon's own uid, or root. */
+bool bw_cli_control_peer_allowed(uid_t peer, uid_t self);
+
+/* ---- control client (control_client.c) -------------------------------- */
+
+/* Sends request (a JSON object) to the daemon on state_dir and waits up
+ * to 10 s for its reply. On BW_OK *reply is the parsed reply object,
+ * whether "ok" is true or false (the caller owns it). On failure prints
+ * what went wrong to stderr (daemon not running, timeout, bad reply) and
+ * returns BW_ENOTFOUND, BW_EIO, BW_ETIMEOUT, BW_EMALFORMED, BW_ENOMEM. */
+BW_MUST_CHECK int bw_cli_control_call(const char *state_dir, json_t *request, json_t **reply);
+/* For a reply with "ok":false: prints "bulwark: <what>: <message>" to
+ * stderr. */
+void bw_cli_control_print_error(const json_t *reply, const char *what);
+
+/* ---- small helpers shared by commands (util.c) ------------------------ */
+
+/* Prints "bulwark: ..." and a newline to stderr. */
+void bw_cli_errorf(const char *fmt, ...) BW_PRINTF(1, 2);
+/* Formats a duration in whole seconds as "3d 04:05:06" into out. */
+void bw_cli_duration_format(uint64_t seconds, char *out, size_t size);
+/* Prints text to out, escaping control and non-ASCII bytes so a value
+ * from a device cannot drive the terminal. */
+void bw_cli_print_safe(FILE *out, const char *text, size_t len);
+
+#endif
