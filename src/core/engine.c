@@ -164,9 +164,11 @@ static bool apply_update(struct bw_core *core, const struct update_cell *cell, i
     return changed;
 }
 
-static void publish_change(struct bw_core *core, uint64_t subs_mask, uint32_t id, uint32_t qr,
-                           uint64_t bits, int64_t source_ts, int64_t now)
+/* Returns how many subscribers received the change. */
+static unsigned publish_change(struct bw_core *core, uint64_t subs_mask, uint32_t id, uint32_t qr,
+                               uint64_t bits, int64_t source_ts, int64_t now)
 {
+    unsigned delivered = 0;
     struct bw_tag_change change = {
         .tag = id,
         .quality = (uint8_t)(qr & 0xff),
@@ -182,9 +184,12 @@ static void publish_change(struct bw_core *core, uint64_t subs_mask, uint32_t id
         unsigned bit = (unsigned)__builtin_ctzll(subs_mask);
         subs_mask &= subs_mask - 1;
         struct bw_sub *sub = atomic_load_explicit(&core->subs[bit], memory_order_acquire);
-        if (sub)
+        if (sub) {
             bw_core_sub_push(sub, &change);
+            delivered++;
+        }
     }
+    return delivered;
 }
 
 /* Applies up to one batch; returns the number of updates taken. */
@@ -206,8 +211,8 @@ static size_t engine_pass(struct bw_core *core)
                 uint64_t subs =
                     atomic_load_explicit(&core->sub_masks[cell->tag], memory_order_relaxed);
                 if (subs) {
-                    publish_change(core, subs, cell->tag, qr, bits, cell->source_ts_us, now);
-                    published += (uint64_t)__builtin_popcountll(subs);
+                    published +=
+                        publish_change(core, subs, cell->tag, qr, bits, cell->source_ts_us, now);
                     touched |= subs;
                 }
             }

@@ -90,8 +90,10 @@ struct update_cell *bw_core_queue_peek(struct update_queue *q)
 
 void bw_core_queue_release(struct update_queue *q, struct update_cell *cell)
 {
-    bw_free(cell->str);
-    cell->str = NULL;
+    if (cell->str) {
+        bw_free(cell->str);
+        cell->str = NULL;
+    }
     atomic_store_explicit(&cell->seq, q->dequeue_pos + q->mask + 1, memory_order_release);
     q->dequeue_pos++;
 }
