@@ -151,14 +151,13 @@ static bool tank_empty(const struct bw_sim_model *model, size_t tank)
  * (m3/h) that the source tank may later cut back. */
 static void flows_demand(struct bw_sim_model *m, double h)
 {
-    double follow = 1.0 - exp(-h / BW_SIM_PUMP_TAU_S);
+    double ramp = h / BW_SIM_PUMP_RAMP_S;
     for (size_t i = 0; i < m->pump_count; i++) {
         struct bw_sim_pump *p = &m->pumps[i];
-        double target = p->running ? 1.0 : 0.0;
-        p->speed += (target - p->speed) * follow;
-        /* Snap the tail of the exponential so a stopped pump reads 0. */
-        if (fabs(target - p->speed) < 0.01)
-            p->speed = target;
+        /* The epsilon absorbs rounding of ramp sums (3 x 1/6 != 0.5). */
+        p->speed = clamp(p->speed + (p->running ? ramp : -ramp), 0.0, 1.0);
+        if (p->speed < 1e-9 || p->speed > 1.0 - 1e-9)
+            p->speed = p->speed < 0.5 ? 0.0 : 1.0;
         p->flow_m3h = tank_empty(m, p->from) ? 0.0 : p->rated_flow_m3h * p->speed;
     }
     for (size_t i = 0; i < m->valve_count; i++) {

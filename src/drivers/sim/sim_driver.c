@@ -70,7 +70,8 @@ struct sim_binding {
     enum sim_var var;
     size_t index; /* element index within its kind */
     size_t group; /* index into sim_driver.groups */
-    bool dirty;   /* driver thread: written, publish on the next cycle */
+    bool writable;
+    bool dirty; /* driver thread: written, publish on the next cycle */
     /* Guarded by sim_driver.lock: */
     bool pending;
     double pending_value;
@@ -187,11 +188,10 @@ static int bind_tag(struct sim_driver *d, const struct bw_project_tag *t, struct
     b->type = t->type;
     b->index = t->sim_index;
     b->group = group_for(d, p->scan_classes[t->scan_class].period_ms);
-    if (!t->access.writable)
-        return BW_OK;
-    if (!var_writable(b->var))
+    b->writable = t->access.writable;
+    if (b->writable && !var_writable(b->var))
         return BW_EINVAL;
-    return bw_core_tag_set_writer(d->core, b->tag, sim_write, b);
+    return BW_OK;
 }
 
 static int bind_all(struct sim_driver *d, size_t device)
@@ -218,6 +218,16 @@ static int bind_all(struct sim_driver *d, size_t device)
         d->binding_count++;
         if (d->groups[b->group].period_ms < d->tick_ms)
             d->tick_ms = d->groups[b->group].period_ms;
+    }
+    /* Writers last: the core cannot forget a writer, so none is handed
+     * over until nothing else can fail. */
+    for (size_t i = 0; i < d->binding_count; i++) {
+        struct sim_binding *b = &d->bindings[i];
+        if (!b->writable)
+            continue;
+        int rc = bw_core_tag_set_writer(d->core, b->tag, sim_write, b);
+        if (rc)
+            return rc;
     }
     return BW_OK;
 }

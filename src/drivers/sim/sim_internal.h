@@ -68,8 +68,9 @@ double bw_sim_signal_eval(const struct bw_project_signal *signal, struct bw_sim_
 
 /* ---- the process model ---------------------------------------------- */
 
-/* Time constant of pump spin-up/run-down and of the pressure response. */
-#define BW_SIM_PUMP_TAU_S 2.0
+/* Seconds a pump's soft starter takes from standstill to full speed (and
+ * back): the speed ramps linearly, so it reaches 0 exactly. */
+#define BW_SIM_PUMP_RAMP_S 3.0
 /* Relative amplitude of the measurement noise on pump flow and pressure. */
 #define BW_SIM_NOISE 0.005
 /* Pressure falls by this fraction per unit of (to - from) level fraction. */
@@ -88,7 +89,7 @@ struct bw_sim_pump {
     size_t from, to; /* tank index or BW_SIM_NO_TANK */
     double rated_flow_m3h, rated_pressure_bar;
     bool running;                            /* the command */
-    double speed;                            /* 0..1, follows the command with BW_SIM_PUMP_TAU_S */
+    double speed;                            /* 0..1, ramps towards the command */
     double flow_m3h;                         /* delivered during the last step */
     double pressure_bar;                     /* discharge pressure, lagged */
     double flow_meas_m3h, pressure_meas_bar; /* what the transmitters say */
