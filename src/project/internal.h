@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * project/internal.h: what the loader's files share. The loader is one
+ * table-driven walker (schema.c) over field tables that each object kind
+ * declares (load.c for the top level, devices.c, simulator.c, tags.c);
+ * the tables say key, JSON kind, required, bounds, default and where the
+ * value goes, and small check callbacks add what a table cannot say
+ * (cross-field and cross-reference rules). Errors are collected with the
+ * JSON path of the walk (errors.c); names live in one hash table per name
+ * space (names.c). Everything runs on the caller's thread; the context is
+ * the only state.
+ */
+#ifndef BW_PROJECT_INTERNAL_H
+#define BW_PROJECT_INTERNAL_H
+
+#include "project/project.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for a JSON path while walking; errors keep the first 191 bytes. */
+#define PJ_PATH_MAX 256
+/* Most fields one object kind has (the bit set in struct pj_seen). */
+#define PJ_FIELDS_MAX 16
+/* Bytes of a user string quoted in a reason, and the buffer that holds
+ * them quoted (every byte may become \xNN, plus quotes and "..."). */
+#define PJ_QUOTE_IN_MAX 48
+#define PJ_QUOTE_BUF (PJ_QUOTE_IN_MAX * 4 + 8)
+/* A device address ("ELEMENT.VARIABLE" for the simulator). */
+#define PJ_ADDRESS_MAX 256
+/* A string tag's initial value: core holds at most this many bytes. */
+#define PJ_INITIAL_STRING_MAX 255
+/* Values of one step signal. */
+#define PJ_MAX_STEPS 256
+/* All 31 areas: bits 1..31. */
+#define PJ_ALL_AREAS 0xFFFFFFFEu
+
+/* ---- name spaces ---------------------------------------------------- */
+
+enum pj_ns { PJ_NS_NONE = 0, PJ_NS_SCAN_CLASS, PJ_NS_DEVICE, PJ_NS_SIM, PJ_NS_TAG, PJ_NS_COUNT_ };
+
+struct pj_name_entry {
+    const char *name; /* borrowed from the project being built */
+    uint32_t len;
+    uint32_t kind; /* enum bw_sim_kind in PJ_NS_SIM, else 0 */
+    size_t index;  /* into the array of that kind */
+};
+
+/* Open addressing, linear probing, load factor at most 1/2; the hash is
+ * seeded per table so a crafted file cannot force collisions. */
+struct pj_names {
+    struct pj_name_entry *slots;
+    size_t mask; /* capacity - 1; capacity is a power of two */
+    size_t count;
+    uint64_t seed;
+};
+
+/* ---- the walk ------------------------------------------------------- */
+
+struct pj_ctx {
+    struct bw_project *project;
+    struct bw_project_errors *errors;
+    size_t errors_cap;
+    bool nomem;     /* an allocation failed: unwind, return BW_ENOMEM */
+    bool too_large; /* a limit was hit: return BW_ETOOLARGE */
+    char path[PJ_PATH_MAX];
+    size_t path_len;
+    struct pj_names names[PJ_NS_COUNT_];
+};
+
+/* What the walker expects of a value. */
+enum pj_kind {
+    PJ_NAME,   /* string, name rules, registered in .ns */
+    PJ_TEXT,   /* string of at most .imax bytes */
+    PJ_CHOICE, /* string among .choices, stored as its index */
+    PJ_REF,    /* string naming an element of .ns (of kind .ns_kind) */
+    PJ_INT,    /* integer within the bounds */
+    PJ_NUMBER, /* integer or real within the bounds */
+    PJ_BOOL,   /* true or false */
+    PJ_OBJECT, /* object walked with .object into dst + offset; NULL:
+                  type checked only, the parent's check walks it */
+    PJ_ARRAY,  /* array of objects walked with .array */
+    PJ_LIST,   /* array handed to .list with dst + offset */
+    PJ_ANY,    /* any value; the parent's check handles it */
+};
+
+/* Where a valid value is stored, at dst + offset. */
+enum pj_store {
+    PJ_ST_NONE = 0,
+    PJ_ST_STR,    /* char *, owned copy */
+    PJ_ST_U16,    /* uint16_t */
+    PJ_ST_U32,    /* uint32_t */
+    PJ_ST_U64,    /* uint64_t */
+    PJ_ST_INT,    /* int */
+    PJ_ST_ENUM,   /* an enum (int-sized): the choice's index */
+    PJ_ST_SIZE,   /* size_t: a resolved reference, SIZE_MAX when absent */
+    PJ_ST_DOUBLE, /* double */
+    PJ_ST_BOOL,   /* bool */
+};
+
+#define PJ_REQUIRED 0x01u
+#define PJ_HAS_MIN 0x02u
+#define PJ_HAS_MAX 0x04u
+#define PJ_MIN_EXCLUSIVE 0x08u /* with PJ_HAS_MIN: greater than, not equal */
+#define PJ_HAS_DEFAULT 0x10u   /* store .def when the key is absent */
+
+struct pj_ctx;
+struct pj_seen;
+struct pj_object_spec;
+struct pj_array_spec;
+
+struct pj_field {
+    const char *key;
+    enum pj_kind kind;
+    unsigned flags;
+    enum pj_store store;
+    size_t offset;
+    int64_t imin, imax; /* PJ_INT bounds; PJ_TEXT: imax is the byte limit */
+    double dmin, dmax;  /* PJ_NUMBER bounds */
+    double def;         /* with PJ_HAS_DEFAULT */
+    const char *const *choices;
+    size_t choice_count;
+    enum pj_ns ns;     /* PJ_NAME: registered in; PJ_REF: looked up in */
+    uint32_t ns_kind;  /* the kind registered or expected (PJ_NS_SIM) */
+    const struct pj_object_spec *object;
+    const struct pj_array_spec *array;
+    void (*list)(struct pj_ctx *ctx, json_t *value, void *field_dst);
+};
+
+/* Which fields an object had (value[i], whatever its validity) and which
+ * were valid and stored (bit i of ok). */
+struct pj_seen {
+    json_t *value[PJ_FIELDS_MAX];
+    uint32_t ok;
+};
+
+static inline bool pj_seen_ok(const struct pj_seen *seen, size_t field)
+{
+    return (seen->ok >> field) & 1u;
+}
+
+struct pj_object_spec {
+    const struct pj_field *fields;
+    size_t count;
+    /* Cross-field rules, run after the fields with the path at the
+     * object; index is the element's index in its array (0 otherwise). */
+    void (*check)(struct pj_ctx *ctx, void *dst, size_t index, const struct pj_seen *seen);
+};
+
+struct pj_array_spec {
+    const char *noun; /* plural, for the limit message: "tags" */
+    size_t elem_size;
+    size_t limit;
+    size_t items_offset; /* of the T * in the parent */
+    size_t count_offset; /* of the size_t count in the parent */
+    void (*init)(void *elem); /* defaults before the walk; may be NULL */
+    const struct pj_object_spec *elem;
+};
+
+/* Checks obj (an object) against spec, stores what is valid into dst and
+ * reports every problem at the current path. */
+void pj_object_walk(struct pj_ctx *ctx, json_t *obj, const struct pj_object_spec *spec, void *dst,
+                    size_t index, struct pj_seen *seen);
+/* Stores the defaults of spec's fields into dst, as for an empty object. */
+void pj_object_defaults(const struct pj_object_spec *spec, void *dst);
+
+/* ---- paths and errors (errors.c) ------------------------------------ */
+
+/* Appends a segment to the current path and returns the length to give
+ * back to pj_path_pop(). */
+size_t pj_path_push_key(struct pj_ctx *ctx, const char *key);
+size_t pj_path_push_index(struct pj_ctx *ctx, size_t index);
+void pj_path_pop(struct pj_ctx *ctx, size_t saved);
+
+/* Records an error at the current path (or at path + key). */
+void pj_error(struct pj_ctx *ctx, const char *fmt, ...) BW_PRINTF(2, 3);
+void pj_error_key(struct pj_ctx *ctx, const char *key, const char *fmt, ...) BW_PRINTF(3, 4);
+/* Records an error at an explicit path (the file: ""). */
+void pj_error_at(struct pj_ctx *ctx, const char *path, const char *fmt, ...) BW_PRINTF(3, 4);
+
+/* Quotes len bytes of s for a reason: "..." with \" \\ and \xNN for
+ * anything but printable ASCII, cut after PJ_QUOTE_IN_MAX bytes. out
+ * holds PJ_QUOTE_BUF bytes; returns out. */
+const char *pj_quote(char *out, const char *s, size_t len);
+/* "a, b, c" into out (size bytes); returns out. */
+const char *pj_join(char *out, size_t size, const char *const *items, size_t count);
+
+/* ---- names (names.c) ------------------------------------------------ */
+
+extern const char *const pj_permission_names[BW_PERM_COUNT_];
+extern const char *const pj_type_names[4];
+
+bool pj_name_valid(const char *s, size_t len);
+/* Adds name to ns. Returns the earlier entry of the same name (and adds
+ * nothing) or NULL; sets ctx->nomem when the table cannot grow. */
+const struct pj_name_entry *pj_names_add(struct pj_ctx *ctx, enum pj_ns ns, const char *name,
+                                         size_t len, uint32_t kind, size_t index);
+const struct pj_name_entry *pj_names_find(const struct pj_ctx *ctx, enum pj_ns ns,
+                                          const char *name, size_t len);
+/* "tags[3].name" for an entry, into out (size bytes); returns out. */
+const char *pj_names_path(enum pj_ns ns, const struct pj_name_entry *entry, char *out,
+                          size_t size);
+/* "device", "scan class", "tag", or the simulator kind's ("tank"). */
+const char *pj_names_noun(enum pj_ns ns, uint32_t kind);
+void pj_names_clear(struct pj_ctx *ctx);
+
+/* ---- the parts -------------------------------------------------------- */
+
+extern const struct pj_array_spec pj_scan_classes_spec;
+extern const struct pj_array_spec pj_devices_spec;
+extern const struct pj_object_spec pj_simulator_spec;
+extern const struct pj_array_spec pj_tags_spec;
+
+/* simulator.c: "signals", "tanks", ... by enum bw_sim_kind; singular
+ * names "signal", "tank", ... */
+extern const char *const pj_sim_kind_keys[BW_SIM_KIND_COUNT_];
+extern const char *const pj_sim_kind_nouns[BW_SIM_KIND_COUNT_];
+
+/* simulator.c: the sim driver's binding of a tag's address. */
+void pj_sim_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
+
+/* devices.c: resolves tag->address for the driver of tag->device (a
+ * valid index); reports errors at the tag's path. */
+void pj_driver_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
+
+/* load.c: frees what one element array owns (partial elements too). */
+void pj_project_clear(struct bw_project *project);
+
+#endif
