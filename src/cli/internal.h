@@ -187,6 +187,72 @@ BW_MUST_CHECK int bw_cli_control_call(const char *state_dir, json_t *request, js
  * stderr. */
 void bw_cli_control_print_error(const json_t *reply, const char *what);
 
+/* ---- the daemon's life cycle (notify.c, statedir.c, plant.c) --------- */
+
+/* Sends state (e.g. "READY=1") to $NOTIFY_SOCKET when it is set; BW_OK
+ * and nothing sent when it is not. BW_EINVAL for an address kind we do
+ * not speak, BW_ETOOLARGE, BW_EIO. */
+BW_MUST_CHECK int bw_cli_notify_send(const char *state);
+
+/* Creates the state directory (mode 0700) or checks an existing one: a
+ * directory, owned by our uid, not writable by group or others. On
+ * failure returns BW_EIO, BW_EDENIED or BW_EINVAL and puts a sentence
+ * for the operator in why. */
+BW_MUST_CHECK int bw_cli_state_dir_prepare(const char *dir, char *why, size_t why_size);
+
+/* The exclusive lock on a state directory (DIR/bulwark.lock, flock). */
+struct bw_cli_state_lock {
+    int fd;
+    char path[4096];
+};
+
+/* Takes the lock and writes our pid into the file. BW_EBUSY when another
+ * process holds it (*holder is its pid, 0 when unknown); BW_EIO or
+ * BW_ETOOLARGE with a sentence in why. */
+BW_MUST_CHECK int bw_cli_state_lock_take(const char *dir, struct bw_cli_state_lock *lock,
+                                         pid_t *holder, char *why, size_t why_size);
+/* Removes the lock file and lets go of the lock. */
+void bw_cli_state_lock_release(struct bw_cli_state_lock *lock);
+
+struct bw_project;
+struct bw_driver;
+
+/* The running plant: the tag engine built from the project, and one
+ * driver per device. Read by the control thread (status, tags) and
+ * written through (write); everything it calls is safe on any thread. */
+struct bw_cli_plant {
+    const struct bw_project *project; /* borrowed */
+    struct bw_core *core;
+    struct bw_driver **drivers;
+    size_t driver_count;
+    size_t drivers_started;
+    bool engine_started;
+    int64_t started_real_us;
+    int64_t started_mono_us;
+};
+
+struct bw_cli_quality_counts {
+    size_t good, uncertain, bad;
+};
+
+/* Builds the core from project's tags and a driver for each device.
+ * project is borrowed and must outlive the plant. Logs what failed and
+ * returns its error. Main thread. */
+BW_MUST_CHECK int bw_cli_plant_new(const struct bw_project *project, struct bw_cli_plant **out);
+/* Starts the engine, gives memory tags their initial values, then starts
+ * the drivers. Logs what failed. */
+BW_MUST_CHECK int bw_cli_plant_start(struct bw_cli_plant *plant);
+/* Stops the drivers, then the engine. */
+void bw_cli_plant_stop(struct bw_cli_plant *plant);
+void bw_cli_plant_free(struct bw_cli_plant *plant);
+/* Counts tags by quality (one snapshot per tag). Any thread. */
+void bw_cli_plant_count(const struct bw_cli_plant *plant, struct bw_cli_quality_counts *out);
+/* Logs one status line: counts, engine statistics, device states. */
+void bw_cli_plant_log_status(const struct bw_cli_plant *plant);
+
+/* The control socket's handler (control_ops.c): ctx is the plant. */
+void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req, struct bw_buf *reply);
+
 /* ---- small helpers shared by commands (util.c) ------------------------ */
 
 /* Prints "bulwark: ..." and a newline to stderr. */
@@ -196,5 +262,21 @@ void bw_cli_duration_format(uint64_t seconds, char *out, size_t size);
 /* Prints text to out, escaping control and non-ASCII bytes so a value
  * from a device cannot drive the terminal. */
 void bw_cli_print_safe(FILE *out, const char *text, size_t len);
+
+/* An aligned text table for people (table.c): cells are copied; output
+ * is escaped with bw_cli_print_safe. */
+#define BW_CLI_TABLE_MAX_COLS 8
+
+struct bw_cli_table {
+    size_t cols;
+    const char *head[BW_CLI_TABLE_MAX_COLS];
+    char **cells; /* rows * cols */
+    size_t rows, cap;
+};
+
+void bw_cli_table_init(struct bw_cli_table *t, size_t cols, const char *const *head);
+BW_MUST_CHECK int bw_cli_table_add(struct bw_cli_table *t, const char *const *cells);
+void bw_cli_table_print(const struct bw_cli_table *t, FILE *out);
+void bw_cli_table_clear(struct bw_cli_table *t);
 
 #endif

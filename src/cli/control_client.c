@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The CLI's side of the control socket: connects to state/control.sock,
+ * sends one request line and reads one reply line, with a deadline and a
+ * size limit so that a stuck or confused daemon cannot hang the command.
+ * Main thread of the short-lived CLI commands.
+ */
+#include "cli/internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CALL_TIMEOUT_MS 10000
+
+static int connect_to(const char *state_dir)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (bw_snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", state_dir,
+                    BW_CLI_CONTROL_SOCKET) != BW_OK) {
+        bw_cli_errorf("state directory path %s is too long for a socket address", state_dir);
+        return -1;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        bw_cli_errorf("cannot create a socket: %s", strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        int saved = errno;
+        close(fd);
+        if (saved == ENOENT || saved == ECONNREFUSED)
+            bw_cli_errorf("no bulwark is running on state directory %s (cannot connect to %s: %s)",
+                          state_dir, addr.sun_path, strerror(saved));
+        else
+            bw_cli_errorf("cannot connect to %s: %s", addr.sun_path, strerror(saved));
+        return -1;
+    }
+    return fd;
+}
+
+static int wait_for(int fd, short events, int64_t deadline_us)
+{
+    for (;;) {
+        int64_t left = (deadline_us - bw_clock_monotonic_us()) / 1000;
+        if (left <= 0)
+            return BW_ETIMEOUT;
+        struct pollfd p = {.fd = fd, .events = events};
+        int rc = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+        if (rc > 0)
+            return BW_OK;
+        if (rc < 0 && errno != EINTR)
+            return BW_EIO;
+    }
+}
+
+static int send_all(int fd, const char *data, size_t len, int64_t deadline_us)
+{
+    size_t off = 0;
+    while (off < len) {
+        int rc = wait_for(fd, POLLOUT, deadline_us);
+        if (rc)
+            return rc;
+        ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return BW_EIO;
+        if (n > 0)
+            off += (size_t)n;
+    }
+    return BW_OK;
+}
+
+/* Reads up to the first newline into line. */
+static int read_line(int fd, struct bw_buf *line, int64_t deadline_us)
+{
+    char chunk[65536];
+    for (;;) {
+        int rc = wait_for(fd, POLLIN, deadline_us);
+        if (rc)
+            return rc;
+        ssize_t n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0)
+            return line->len > 0 ? BW_OK : BW_EIO; /* closed before a reply */
+        rc = bw_buf_append(line, chunk, (size_t)n);
+        if (rc)
+            return rc;
+        if (memchr(chunk, '\n', (size_t)n))
+            return BW_OK;
+    }
+}
+
+int bw_cli_control_call(const char *state_dir, json_t *request, json_t **reply)
+{
+    *reply = NULL;
+    struct bw_buf out, in;
+    bw_buf_init(&out, BW_CLI_REQUEST_MAX + 1);
+    bw_buf_init(&in, BW_CLI_REPLY_MAX + 1);
+    int rc = bw_cli_json_append(&out, request);
+    if (!rc)
+        rc = bw_buf_append(&out, "\n", 1);
+    int fd = rc ? -1 : connect_to(state_dir);
+    if (!rc && fd < 0)
+        rc = BW_ENOTFOUND;
+    else if (rc)
+        bw_cli_errorf("the request is too large");
+    int64_t deadline = bw_clock_monotonic_us() + (int64_t)CALL_TIMEOUT_MS * 1000;
+    if (!rc && (rc = send_all(fd, out.data, out.len, deadline)) != BW_OK)
+        bw_cli_errorf("cannot send to the daemon: %s", bw_strerror(rc));
+    if (!rc && (rc = read_line(fd, &in, deadline)) != BW_OK)
+        bw_cli_errorf("no reply from the daemon: %s", bw_strerror(rc));
+    if (fd >= 0)
+        close(fd);
+    if (!rc) {
+        json_error_t jerr;
+        const char *nl = memchr(in.data, '\n', in.len);
+        *reply = json_loadb(in.data, nl ? (size_t)(nl - in.data) : in.len, 0, &jerr);
+        if (!json_is_object(*reply) || !json_is_boolean(json_object_get(*reply, "ok"))) {
+            bw_cli_errorf("the daemon's reply is not understood");
+            json_decref(*reply);
+            *reply = NULL;
+            rc = BW_EMALFORMED;
+        }
+    }
+    bw_buf_clear(&out);
+    bw_buf_clear(&in);
+    return rc;
+}
+
+void bw_cli_control_print_error(const json_t *reply, const char *what)
+{
+    const char *message = NULL;
+    if (json_unpack((json_t *)reply, "{s:{s:s}}", "error", "message", &message) != 0)
+        message = "refused, no reason given";
+    fprintf(stderr, "bulwark: %s: ", what);
+    bw_cli_print_safe(stderr, message, strlen(message));
+    fputc('\n', stderr);
+}

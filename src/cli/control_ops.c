@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * What each control request does, against the running plant: "status"
+ * (version, uptime, tag counts by quality, engine statistics, device
+ * states), "tags" (live values with quality and timestamps, streamed one
+ * tag at a time into the bounded reply) and "write" (through
+ * bw_core_write, the engine's one write path). Runs on the control
+ * thread; everything it calls is safe there and never waits on the
+ * engine.
+ */
+#include "cli/internal.h"
+#include "drivers/drivers.h"
+#include "project/project.h"
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+static void reply_json(struct bw_buf *reply, json_t *json)
+{
+    if (!json || bw_cli_json_append(reply, json) != BW_OK ||
+        bw_buf_append(reply, "\n", 1) != BW_OK) {
+        bw_buf_reset(reply);
+        if (bw_cli_reply_error(reply, "internal", "no reply could be made") != BW_OK)
+            bw_buf_reset(reply);
+    }
+    json_decref(json);
+}
+
+static json_t *time_json(int64_t us)
+{
+    char text[BW_TIME_TEXT_MAX];
+    return json_string(bw_time_format_utc(us, text));
+}
+
+static json_t *engine_json(const struct bw_core *core)
+{
+    struct bw_core_stats s;
+    bw_core_stats_get(core, &s);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "updates_applied",
+                     (json_int_t)s.updates_applied, "updates_rejected",
+                     (json_int_t)s.updates_rejected, "queue_full", (json_int_t)s.queue_full,
+                     "changes_published", (json_int_t)s.changes_published, "subscriber_lost",
+                     (json_int_t)s.subscriber_lost, "subscribers", (json_int_t)s.subscribers,
+                     "queue_capacity", (json_int_t)s.queue_capacity);
+}
+
+static json_t *devices_json(const struct bw_cli_plant *plant)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < plant->driver_count; i++) {
+        struct bw_driver_status d;
+        bw_driver_status_get(plant->drivers[i], &d);
+        json_t *one = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", d.device, "driver",
+                                d.driver, "state", bw_driver_state_name(d.state), "cycles",
+                                (json_int_t)d.cycles, "updates", (json_int_t)d.updates, "writes",
+                                (json_int_t)d.writes, "queue_full", (json_int_t)d.queue_full);
+        if (!one || json_array_append_new(list, one) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+static void op_status(const struct bw_cli_plant *plant, struct bw_buf *reply)
+{
+    struct bw_cli_quality_counts q;
+    bw_cli_plant_count(plant, &q);
+    int64_t up_us = bw_clock_monotonic_us() - plant->started_mono_us;
+    json_t *status = json_pack(
+        "{s:b, s:s, s:I, s:s, s:o, s:I, s:{s:I, s:I, s:I, s:I}, s:o, s:o}", "ok", 1, "version",
+        BW_VERSION, "pid", (json_int_t)getpid(), "project", plant->project->name, "started",
+        time_json(plant->started_real_us), "uptime_s", (json_int_t)(up_us / 1000000), "tags",
+        "total", (json_int_t)(q.good + q.uncertain + q.bad), "good", (json_int_t)q.good,
+        "uncertain", (json_int_t)q.uncertain, "bad", (json_int_t)q.bad, "engine",
+        engine_json(plant->core), "devices", devices_json(plant));
+    reply_json(reply, status);
+}
+
+/* Text from a device may be any bytes; JSON needs UTF-8. Bytes that do
+ * not form UTF-8 are shown as U+FFFD. */
+static json_t *text_json(const char *s, size_t len)
+{
+    if (bw_utf8_valid(s, len))
+        return json_stringn(s, len);
+    char fixed[BW_TAG_STRING_MAX * 3 + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 3 < sizeof(fixed); i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            fixed[n++] = (char)c;
+        } else {
+            memcpy(fixed + n, "\xef\xbf\xbd", 3);
+            n += 3;
+        }
+    }
+    return json_stringn(fixed, n);
+}
+
+static json_t *value_json(const struct bw_tag_state *st)
+{
+    if (st->quality == BW_QUALITY_BAD)
+        return json_null(); /* no usable value */
+    switch (st->type) {
+    case BW_TYPE_BOOL:
+        return json_boolean(st->v.b);
+    case BW_TYPE_INT:
+        return json_integer((json_int_t)st->v.i);
+    case BW_TYPE_FLOAT:
+        return isfinite(st->v.f) ? json_real(st->v.f) : json_null();
+    case BW_TYPE_STRING:
+        return text_json(st->str, st->str_len < sizeof(st->str) ? st->str_len : 0);
+    }
+    return json_null();
+}
+
+static json_t *tag_json(const struct bw_core *core, uint32_t id)
+{
+    struct bw_tag_state st;
+    const struct bw_core_tag_def *def = bw_core_tag_def(core, id);
+    if (!def || bw_core_tag_read(core, id, &st) != BW_OK)
+        return NULL;
+    json_t *tag =
+        json_pack("{s:s, s:s, s:o, s:s, s:s, s:o*}", "name", def->name, "type",
+                  bw_type_name(def->type), "value", value_json(&st), "quality",
+                  bw_quality_name(st.quality), "reason", bw_quality_reason_name(st.reason),
+                  "server_ts", st.server_ts_us ? time_json(st.server_ts_us) : NULL);
+    if (tag && st.source_ts_us &&
+        json_object_set_new(tag, "source_ts", time_json(st.source_ts_us)) != 0) {
+        json_decref(tag);
+        return NULL;
+    }
+    return tag;
+}
+
+/* Streams {"ok":true,"count":N,"tags":[...]} one tag at a time, so the
+ * memory used is the reply itself, bounded by its maximum. */
+static void op_tags(const struct bw_cli_plant *plant, const char *prefix, struct bw_buf *reply)
+{
+    size_t first, count;
+    bw_core_tag_prefix_range(plant->core, prefix, &first, &count);
+    int rc = bw_buf_printf(reply, "{\"ok\":true,\"count\":%zu,\"tags\":[", count);
+    for (size_t r = 0; !rc && r < count; r++) {
+        json_t *tag = tag_json(plant->core, bw_core_tag_by_rank(plant->core, first + r));
+        rc = tag ? BW_OK : BW_ENOMEM;
+        if (!rc && r > 0)
+            rc = bw_buf_append(reply, ",", 1);
+        if (!rc)
+            rc = bw_cli_json_append(reply, tag);
+        json_decref(tag);
+    }
+    if (!rc)
+        rc = bw_buf_append_str(reply, "]}\n");
+    if (rc) {
+        bw_buf_reset(reply);
+        if (bw_cli_reply_error(reply, rc == BW_ETOOLARGE ? "too_large" : "internal",
+                               rc == BW_ETOOLARGE
+                                   ? "the reply would be too large; ask for fewer tags with a "
+                                     "prefix"
+                                   : "no reply could be made") != BW_OK)
+            bw_buf_reset(reply);
+    }
+}
+
+static const char *write_code(int rc)
+{
+    switch (rc) {
+    case BW_EINVAL:
+    case BW_ENOTFOUND:
+        return "unknown_tag";
+    case BW_EDENIED:
+        return "not_writable";
+    case BW_ETYPE:
+        return "type_mismatch";
+    case BW_ERANGE:
+        return "out_of_range";
+    case BW_EFULL:
+    case BW_EBUSY:
+        return "busy";
+    default:
+        return "write_failed";
+    }
+}
+
+static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *req,
+                     struct bw_buf *reply)
+{
+    uint32_t id;
+    struct bw_write_error err = {{0}};
+    struct bw_value value = req->value;
+    int rc = bw_core_tag_find(plant->core, req->tag, &id);
+    if (rc) {
+        int fits = bw_snprintf(err.message, sizeof(err.message), "no tag named %s", req->tag);
+        (void)fits; /* a name fits: it is at most BW_TAG_NAME_MAX bytes */
+    } else {
+        const struct bw_core_tag_def *def = bw_core_tag_def(plant->core, id);
+        /* Text for a non-string tag is read as that tag's type, so the
+         * command line can pass any value as it was typed. */
+        if (value.type == BW_TYPE_STRING && def->type != BW_TYPE_STRING &&
+            bw_cli_value_from_text(def->type, req->text, req->value.len, &value) != BW_OK) {
+            rc = BW_ETYPE;
+            int fits = bw_snprintf(err.message, sizeof(err.message),
+                                   "tag %s is of type %s; the text given is not a %s value",
+                                   req->tag, bw_type_name(def->type), bw_type_name(def->type));
+            (void)fits; /* the message is shortened, never lost */
+        } else {
+            rc = bw_core_write(plant->core, id, &value, &err);
+        }
+    }
+    if (rc) {
+        bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: write to %s refused: %s", req->tag,
+               err.message[0] ? err.message : bw_strerror(rc));
+        if (bw_cli_reply_error(reply, write_code(rc),
+                               err.message[0] ? err.message : bw_strerror(rc)) != BW_OK)
+            bw_buf_reset(reply);
+        return;
+    }
+    bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: write to %s accepted", req->tag);
+    reply_json(reply, json_pack("{s:b, s:s}", "ok", 1, "tag", req->tag));
+}
+
+void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req, struct bw_buf *reply)
+{
+    struct bw_cli_plant *plant = ctx;
+    switch (req->op) {
+    case BW_CLI_OP_STATUS:
+        op_status(plant, reply);
+        return;
+    case BW_CLI_OP_TAGS:
+        op_tags(plant, req->prefix, reply);
+        return;
+    case BW_CLI_OP_WRITE:
+        op_write(plant, req, reply);
+        return;
+    }
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `bulwark serve`: the daemon's life cycle. In order: load the project,
+ * make the state directory private and lock it, build and start the
+ * plant (engine and drivers), open the control socket, report readiness
+ * (log and sd_notify); then wait for SIGTERM or SIGINT (signalfd) while
+ * logging a status line every --status-interval seconds; then undo it
+ * all in reverse. The main thread runs this; the engine, the drivers and
+ * the control socket each have their own thread, none of which takes a
+ * signal (they are blocked before any thread starts).
+ */
+#include "cli/internal.h"
+#include "project/project.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { OPT_PROJECT, OPT_STATE, OPT_LOG_LEVEL, OPT_STATUS_INTERVAL };
+
+static const struct bw_cli_option serve_options[] = {
+    [OPT_PROJECT] = {"project", "DIR", "the project directory (holds project.json)"},
+    [OPT_STATE] = {"state", "DIR", "the state directory (created 0700 when missing)"},
+    [OPT_LOG_LEVEL] = {"log-level", "LEVEL", "error, warn, info (default) or debug"},
+    [OPT_STATUS_INTERVAL] = {"status-interval", "SECONDS",
+                             "log a status line this often (default 10; 0: never)"},
+};
+
+struct serve_config {
+    const char *project_dir;
+    const char *state_dir;
+    uint64_t status_interval_s;
+};
+
+/* Prints every project error as `project.json: <path>: <reason>`. */
+static void print_project_errors(const struct bw_project_errors *errors)
+{
+    for (size_t i = 0; i < errors->count; i++) {
+        const struct bw_project_error *e = &errors->items[i];
+        if (e->path[0])
+            fprintf(stderr, "project.json: %s: %s\n", e->path, e->reason);
+        else
+            fprintf(stderr, "project.json: %s\n", e->reason);
+    }
+    if (errors->omitted)
+        fprintf(stderr, "project.json: ... and %zu more errors\n", errors->omitted);
+}
+
+static int load_project(const char *dir, struct bw_project **out)
+{
+    struct bw_project_errors errors = {0};
+    int rc = bw_project_load(dir, out, &errors);
+    if (rc) {
+        print_project_errors(&errors);
+        bw_log(BW_LOG_ERROR, BW_LOGC_PROJECT, "project %s refused: %s", dir, bw_strerror(rc));
+    }
+    bw_project_errors_clear(&errors);
+    return rc;
+}
+
+static int take_state(const char *dir, struct bw_cli_state_lock *lock)
+{
+    char why[512];
+    pid_t holder;
+    int rc = bw_cli_state_dir_prepare(dir, why, sizeof(why));
+    if (!rc)
+        rc = bw_cli_state_lock_take(dir, lock, &holder, why, sizeof(why));
+    if (rc == BW_EBUSY) {
+        if (holder > 0)
+            bw_cli_errorf("state directory %s is in use by another bulwark (pid %ld)", dir,
+                          (long)holder);
+        else
+            bw_cli_errorf("state directory %s is in use by another bulwark", dir);
+    } else if (rc) {
+        bw_cli_errorf("%s", why);
+    }
+    return rc;
+}
+
+/* Blocks the stop signals in every thread to come; returns a signalfd
+ * that reports them, or -1. */
+static int signals_take(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    /* A client that goes away must not kill the daemon: writes report
+     * EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void notify(const char *state)
+{
+    int rc = bw_cli_notify_send(state);
+    if (rc)
+        bw_log(BW_LOG_WARN, BW_LOGC_MAIN, "cannot tell the service manager %s: %s", state,
+               bw_strerror(rc));
+}
+
+/* Waits for a stop signal, logging status on the way. */
+static void run_until_signal(int sfd, const struct bw_cli_plant *plant, uint64_t interval_s)
+{
+    int64_t next = bw_clock_monotonic_us() + (int64_t)interval_s * 1000000;
+    for (;;) {
+        int timeout = -1;
+        if (interval_s > 0) {
+            int64_t left = (next - bw_clock_monotonic_us()) / 1000;
+            timeout = left < 0 ? 0 : (int)(left > 60000 ? 60000 : left);
+        }
+        struct pollfd p = {.fd = sfd, .events = POLLIN};
+        int rc = poll(&p, 1, timeout);
+        if (rc < 0 && errno != EINTR) {
+            bw_log(BW_LOG_ERROR, BW_LOGC_MAIN, "poll failed: %s; stopping", strerror(errno));
+            return;
+        }
+        struct signalfd_siginfo si;
+        if (rc > 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+            if (si.ssi_signo != SIGHUP) {
+                bw_log(BW_LOG_INFO, BW_LOGC_MAIN, "%s received from pid %u; stopping",
+                       si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", si.ssi_pid);
+                return;
+            }
+            bw_log(BW_LOG_INFO, BW_LOGC_MAIN, "SIGHUP ignored: reloading is not supported");
+        }
+        if (interval_s > 0 && bw_clock_monotonic_us() >= next) {
+            bw_cli_plant_log_status(plant);
+            next += (int64_t)interval_s * 1000000;
+        }
+    }
+}
+
+static int serve(const struct serve_config *cfg)
+{
+    struct bw_project *project = NULL;
+    struct bw_cli_state_lock lock = {.fd = -1};
+    struct bw_cli_plant *plant = NULL;
+    struct bw_cli_control_server *control = NULL;
+    int sfd = -1;
+    umask(077); /* everything the daemon creates is private */
+    bw_log(BW_LOG_INFO, BW_LOGC_MAIN, "bulwark %s starting (pid %ld)", BW_VERSION, (long)getpid());
+    int rc = load_project(cfg->project_dir, &project);
+    if (!rc)
+        rc = take_state(cfg->state_dir, &lock);
+    if (!rc && (sfd = signals_take()) < 0) {
+        bw_log(BW_LOG_ERROR, BW_LOGC_MAIN, "cannot take signals: %s", strerror(errno));
+        rc = BW_EIO;
+    }
+    if (!rc)
+        rc = bw_cli_plant_new(project, &plant);
+    if (!rc)
+        rc = bw_cli_plant_start(plant);
+    if (!rc) {
+        rc = bw_cli_control_server_new(cfg->state_dir, NULL, bw_cli_ops_handle, plant, &control);
+        if (!rc)
+            rc = bw_cli_control_server_start(control);
+        if (rc)
+            bw_log(BW_LOG_ERROR, BW_LOGC_CONTROL, "cannot open the control socket in %s: %s",
+                   cfg->state_dir, rc == BW_EIO ? strerror(errno) : bw_strerror(rc));
+    }
+    if (!rc) {
+        bw_log(BW_LOG_INFO, BW_LOGC_MAIN,
+               "ready: project %s, %zu tags, %zu devices; control socket %s/%s", project->name,
+               project->tag_count, project->device_count, cfg->state_dir, BW_CLI_CONTROL_SOCKET);
+        notify("READY=1\nSTATUS=serving");
+        run_until_signal(sfd, plant, cfg->status_interval_s);
+        notify("STOPPING=1");
+    }
+    bw_cli_control_server_free(control);
+    bw_cli_plant_free(plant);
+    if (sfd >= 0)
+        close(sfd);
+    bw_cli_state_lock_release(&lock);
+    bw_project_free(project);
+    bw_log(rc ? BW_LOG_ERROR : BW_LOG_INFO, BW_LOGC_MAIN, "%s",
+           rc ? "stopped after a failure to start" : "stopped");
+    return rc ? BW_CLI_EXIT_FAIL : BW_CLI_EXIT_OK;
+}
+
+static int parse_level(const char *text, enum bw_log_level *out)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (size_t i = 0; i < BW_ARRAY_LEN(names); i++) {
+        if (strcmp(text, names[i]) == 0) {
+            *out = (enum bw_log_level)i;
+            return BW_OK;
+        }
+    }
+    return BW_EINVAL;
+}
+
+static int serve_run(const struct bw_cli_args *args)
+{
+    const struct bw_cli_command *cmd = &bw_cli_serve_command;
+    struct serve_config cfg = {.project_dir = args->values[OPT_PROJECT],
+                               .state_dir = args->values[OPT_STATE],
+                               .status_interval_s = 10};
+    if (!cfg.project_dir)
+        return bw_cli_usage_error(cmd, "--project DIR is required");
+    if (!cfg.state_dir)
+        return bw_cli_usage_error(cmd, "--state DIR is required");
+    const char *level = args->values[OPT_LOG_LEVEL];
+    enum bw_log_level lvl = BW_LOG_INFO;
+    if (level && parse_level(level, &lvl) != BW_OK)
+        return bw_cli_usage_error(cmd, "--log-level must be error, warn, info or debug");
+    const char *every = args->values[OPT_STATUS_INTERVAL];
+    if (every && bw_parse_u64(every, strlen(every), 86400, &cfg.status_interval_s) != BW_OK)
+        return bw_cli_usage_error(cmd, "--status-interval must be a whole number of seconds "
+                                       "from 0 to 86400");
+    bw_log_set_level(lvl);
+    return serve(&cfg);
+}
+
+const struct bw_cli_command bw_cli_serve_command = {
+    .name = "serve",
+    .synopsis = "--project DIR --state DIR [--log-level LEVEL] [--status-interval SECONDS]",
+    .summary = "run the server (the daemon) in the foreground",
+    .details = "Loads the project, takes the state directory (one daemon per state directory),\n"
+               "starts the tag engine and one driver per device, and listens on the control\n"
+               "socket STATE/control.sock. Logs go to standard error. Under systemd\n"
+               "(Type=notify) it reports READY=1 once serving. SIGTERM or SIGINT stop it\n"
+               "cleanly with exit status 0.",
+    .options = serve_options,
+    .option_count = BW_ARRAY_LEN(serve_options),
+    .min_args = 0,
+    .max_args = 0,
+    .run = serve_run,
+};
