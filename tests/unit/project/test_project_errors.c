@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The project loader refuses bad projects with the exact JSON path and
+ * reason an integrator reads: one cmocka test per bad input (a table),
+ * then several errors reported in one go, the error cap, and escaping of
+ * hostile text in reasons and paths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "unit/project/project_test.h"
+
+/* A valid project up to the tags; cases append their tags. */
+#define PRE                                                                                        \
+    "{'format':1,'name':'plant',"                                                                  \
+    "'scan_classes':[{'name':'fast','period_ms':100},{'name':'slow','period_ms':5000}],"           \
+    "'devices':[{'name':'plc1','driver':'sim','scan_class':'fast'}],"                              \
+    "'simulator':{'signals':[{'name':'S1','shape':'sine','min':0,'max':10,'period_ms':60000}],"    \
+    "'tanks':[{'name':'T1','area_m2':10,'height_m':5,'level_m':2}],"                               \
+    "'pumps':[{'name':'P1','to':'T1','flow_m3h':50,'pressure_bar':3}],"                            \
+    "'valves':[{'name':'V1','from':'T1','flow_m3h':40}],"                                          \
+    "'dosers':[{'name':'D1','tank':'T1','max_dose_mg_l':2}]},"
+#define TAGS(t) PRE "'tags':[" t "]}"
+#define SIM(s) "{'format':1,'name':'plant','simulator':{" s "}}"
+#define TANK(n) "{'name':'" n "','area_m2':10,'height_m':5,'level_m':2}"
+#define DEV(d) "{'format':1,'name':'p','scan_classes':[{'name':'fast','period_ms':100}],'devices':[" d "]}"
+#define A16 "aaaaaaaaaaaaaaaa"
+
+struct bad_case {
+    const char *name;
+    const char *json;
+    const char *path;
+    const char *reason;
+};
+
+static const struct bad_case cases[] = {
+    /* structure and JSON kinds */
+    {"root_not_object", "[1,2]", "", "must be an object"},
+    {"format_missing", "{'name':'p'}", "format", "is required"},
+    {"format_wrong", "{'format':2,'name':'p'}", "format", "must be 1"},
+    {"format_string", "{'format':'1','name':'p'}", "format", "must be an integer"},
+    {"name_missing", "{'format':1}", "name", "is required"},
+    {"unknown_top_key", "{'format':1,'name':'p','tgas':[]}", "tgas", "unknown key"},
+    {"tags_not_array", "{'format':1,'name':'p','tags':{}}", "tags", "must be an array"},
+    {"tag_not_object", "{'format':1,'name':'p','tags':[3]}", "tags[0]", "must be an object"},
+    {"simulator_not_object", "{'format':1,'name':'p','simulator':[]}", "simulator",
+     "must be an object"},
+    {"description_not_string", "{'format':1,'name':'p','description':true}", "description",
+     "must be a string"},
+    /* tag fields */
+    {"tag_type_typo", TAGS("{'name':'a','type':'flaot'}"), "tags[0].type",
+     "\"flaot\" is not one of bool, int, float, string"},
+    {"tag_name_missing", TAGS("{'type':'int'}"), "tags[0].name", "is required"},
+    {"tag_type_missing", TAGS("{'name':'a'}"), "tags[0].type", "is required"},
+    {"tag_unknown_key", TAGS("{'name':'a','type':'int','unti':'m'}"), "tags[0].unti",
+     "unknown key"},
+    {"tag_odd_unknown_key", TAGS("{'name':'a','type':'int','bad key':1}"),
+     "tags[0][\"bad key\"]", "unknown key"},
+    {"tag_name_not_string", TAGS("{'name':5,'type':'int'}"), "tags[0].name", "must be a string"},
+    {"tag_name_space", TAGS("{'name':'Pump 1','type':'int'}"), "tags[0].name",
+     "\"Pump 1\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
+    {"tag_name_digit_first", TAGS("{'name':'1a','type':'int'}"), "tags[0].name",
+     "\"1a\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
+    {"tag_name_empty", TAGS("{'name':'','type':'int'}"), "tags[0].name",
+     "\"\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
+    {"tag_name_control", TAGS("{'name':'a\\u0001b','type':'int'}"), "tags[0].name",
+     "\"a\\x01b\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
+    {"tag_name_too_long",
+     TAGS("{'name':'" A16 A16 A16 A16 A16 A16 A16 A16 "a','type':'int'}"), "tags[0].name",
+     "must be at most 128 bytes"},
+    {"tag_name_duplicate", TAGS("{'name':'P1','type':'int'},{'name':'P1','type':'int'}"),
+     "tags[1].name", "duplicate name \"P1\" (first used at tags[0].name)"},
+    {"tag_unit_not_string", TAGS("{'name':'a','type':'float','unit':5}"), "tags[0].unit",
+     "must be a string"},
+    {"tag_min_not_number", TAGS("{'name':'a','type':'float','min':'0'}"), "tags[0].min",
+     "must be a number"},
+    {"tag_min_gt_max", TAGS("{'name':'a','type':'float','min':10,'max':5}"), "tags[0].min",
+     "must not be greater than max (5)"},
+    {"tag_range_on_bool", TAGS("{'name':'a','type':'bool','min':0}"), "tags[0].min",
+     "is only for int and float tags"},
+    /* device, address, scan class, initial */
+    {"tag_no_device", TAGS("{'name':'a','type':'float','device':'plc9','address':'T1.level'}"),
+     "tags[0].device", "no device named \"plc9\""},
+    {"tag_no_scan_class",
+     TAGS("{'name':'a','type':'float','device':'plc1','address':'T1.level','scan_class':'mid'}"),
+     "tags[0].scan_class", "no scan class named \"mid\""},
+    {"tag_device_no_address", TAGS("{'name':'a','type':'float','device':'plc1'}"),
+     "tags[0].address", "is required for a tag with a \"device\""},
+    {"tag_memory_address", TAGS("{'name':'a','type':'float','address':'T1.level'}"),
+     "tags[0].address", "is only for tags with a \"device\""},
+    {"tag_memory_scan_class", TAGS("{'name':'a','type':'float','scan_class':'fast'}"),
+     "tags[0].scan_class", "is only for tags with a \"device\""},
+    {"tag_device_initial",
+     TAGS("{'name':'a','type':'float','device':'plc1','address':'T1.level','initial':1}"),
+     "tags[0].initial", "is only for memory tags (tags without a \"device\")"},
+    {"tag_initial_type", TAGS("{'name':'a','type':'int','initial':'x'}"), "tags[0].initial",
+     "must be an integer (the tag is int)"},
+    {"tag_initial_real_for_int", TAGS("{'name':'a','type':'int','initial':1.5}"),
+     "tags[0].initial", "must be an integer (the tag is int)"},
+    {"tag_initial_bool", TAGS("{'name':'a','type':'bool','initial':1}"), "tags[0].initial",
+     "must be true or false (the tag is bool)"},
+    {"tag_initial_range", TAGS("{'name':'a','type':'float','min':0,'max':10,'initial':11}"),
+     "tags[0].initial", "must be between min (0) and max (10)"},
+    {"tag_initial_below_min", TAGS("{'name':'a','type':'int','min':-5,'initial':-6}"),
+     "tags[0].initial", "must be at least min (-5)"},
+    /* simulator addresses */
+    {"sim_not_address", TAGS("{'name':'a','type':'float','device':'plc1','address':'level'}"),
+     "tags[0].address", "\"level\" is not a simulator address (ELEMENT.VARIABLE)"},
+    {"sim_no_element", TAGS("{'name':'a','type':'float','device':'plc1','address':'T9.level'}"),
+     "tags[0].address", "no simulator element named \"T9\""},
+    {"sim_no_variable", TAGS("{'name':'a','type':'float','device':'plc1','address':'T1.levle'}"),
+     "tags[0].address",
+     "\"T1\" is a tank, which has no variable \"levle\" (level, volume, level_pct, chlorine)"},
+    {"sim_type_mismatch", TAGS("{'name':'a','type':'int','device':'plc1','address':'T1.level'}"),
+     "tags[0].address", "\"T1.level\" is a float variable but the tag is int"},
+    {"sim_read_only",
+     TAGS("{'name':'a','type':'float','device':'plc1','address':'T1.level',"
+          "'access':{'write':{'level':100,'areas':[1]}}}"),
+     "tags[0].access.write", "\"T1.level\" is read-only, so the tag cannot be writable"},
+    /* access */
+    {"access_level_zero", TAGS("{'name':'a','type':'int','access':{'read':{'level':0,'areas':[1]}}}"),
+     "tags[0].access.read.level", "must be between 1 and 9999"},
+    {"access_level_high",
+     TAGS("{'name':'a','type':'int','access':{'write':{'level':10000,'areas':[1]}}}"),
+     "tags[0].access.write.level", "must be between 1 and 9999"},
+    {"access_level_missing", TAGS("{'name':'a','type':'int','access':{'read':{'areas':[1]}}}"),
+     "tags[0].access.read.level", "is required"},
+    {"access_area_range",
+     TAGS("{'name':'a','type':'int','access':{'read':{'level':1,'areas':[1,32]}}}"),
+     "tags[0].access.read.areas[1]", "must be between 1 and 31"},
+    {"access_area_twice",
+     TAGS("{'name':'a','type':'int','access':{'read':{'level':1,'areas':[3,3]}}}"),
+     "tags[0].access.read.areas[1]", "area 3 is listed twice"},
+    {"access_area_not_int",
+     TAGS("{'name':'a','type':'int','access':{'read':{'level':1,'areas':['1']}}}"),
+     "tags[0].access.read.areas[0]", "must be an integer"},
+    {"access_areas_empty",
+     TAGS("{'name':'a','type':'int','access':{'read':{'level':1,'areas':[]}}}"),
+     "tags[0].access.read.areas", "must list at least one area"},
+    {"access_areas_not_array",
+     TAGS("{'name':'a','type':'int','access':{'read':{'level':1,'areas':1}}}"),
+     "tags[0].access.read.areas", "must be an array"},
+    {"access_permission",
+     TAGS("{'name':'a','type':'int','access':{'write':{'level':1,'areas':[1],"
+          "'permission':'tag.writ'}}}"),
+     "tags[0].access.write.permission",
+     "\"tag.writ\" is not one of tag.read, tag.write, alarm.ack, alarm.shelve, user.manage, "
+     "audit.read, config.change, backup.run, session.manage, override"},
+    {"access_unknown", TAGS("{'name':'a','type':'int','access':{'wrte':{}}}"),
+     "tags[0].access.wrte", "unknown key"},
+    /* scan classes and devices */
+    {"scan_period_low", "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':5}]}",
+     "scan_classes[0].period_ms", "must be between 10 and 3600000"},
+    {"scan_period_real", "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':1.5}]}",
+     "scan_classes[0].period_ms", "must be an integer"},
+    {"device_driver", DEV("{'name':'d','driver':'modbus','scan_class':'fast'}"),
+     "devices[0].driver", "\"modbus\" is not one of sim"},
+    {"device_scan_class", DEV("{'name':'d','driver':'sim','scan_class':'x'}"),
+     "devices[0].scan_class", "no scan class named \"x\""},
+    {"device_seed", DEV("{'name':'d','driver':'sim','scan_class':'fast','parameters':{'seed':-1}}"),
+     "devices[0].parameters.seed", "must be at least 0"},
+    {"device_param_unknown",
+     DEV("{'name':'d','driver':'sim','scan_class':'fast','parameters':{'speed':1}}"),
+     "devices[0].parameters.speed", "unknown key"},
+    {"device_duplicate",
+     DEV("{'name':'d','driver':'sim','scan_class':'fast'},{'name':'d','driver':'sim',"
+         "'scan_class':'fast'}"),
+     "devices[1].name", "duplicate name \"d\" (first used at devices[0].name)"},
+    /* simulator */
+    {"sim_shared_names", SIM("'tanks':[" TANK("X") "],'pumps':[{'name':'X','flow_m3h':1,"
+                             "'pressure_bar':1}]"),
+     "simulator.pumps[0].name", "duplicate name \"X\" (first used at simulator.tanks[0].name)"},
+    {"sim_tank_area", SIM("'tanks':[{'name':'T','area_m2':0,'height_m':5,'level_m':2}]"),
+     "simulator.tanks[0].area_m2", "must be greater than 0 and at most 1000000"},
+    {"sim_tank_overfull", SIM("'tanks':[{'name':'T','area_m2':1,'height_m':5,'level_m':6}]"),
+     "simulator.tanks[0].level_m", "must not be greater than height_m (5)"},
+    {"sim_pump_from_pump",
+     SIM("'pumps':[{'name':'P0','flow_m3h':1,'pressure_bar':1},"
+         "{'name':'P2','from':'P0','flow_m3h':1,'pressure_bar':1}]"),
+     "simulator.pumps[1].from", "\"P0\" is a pump, not a tank"},
+    {"sim_pump_running", SIM("'pumps':[{'name':'P','flow_m3h':1,'pressure_bar':1,'running':1}]"),
+     "simulator.pumps[0].running", "must be true or false"},
+    {"sim_valve_same_tank",
+     SIM("'tanks':[" TANK("T") "],'valves':[{'name':'V','from':'T','to':'T','flow_m3h':1}]"),
+     "simulator.valves[0].to", "must not be the same tank as \"from\""},
+    {"sim_valve_no_from", SIM("'valves':[{'name':'V','flow_m3h':1}]"), "simulator.valves[0].from",
+     "is required"},
+    {"sim_doser_rate",
+     SIM("'tanks':[" TANK("T") "],'dosers':[{'name':'D','tank':'T','max_dose_mg_l':1,"
+         "'rate_pct':101}]"),
+     "simulator.dosers[0].rate_pct", "must be between 0 and 100"},
+    {"sim_signal_shape",
+     SIM("'signals':[{'name':'S','shape':'saw','min':0,'max':1,'period_ms':100}]"),
+     "simulator.signals[0].shape", "\"saw\" is not one of sine, ramp, square, random_walk, step"},
+    {"sim_steps_wrong_shape",
+     SIM("'signals':[{'name':'S','shape':'sine','min':0,'max':1,'period_ms':100,'steps':[0]}]"),
+     "simulator.signals[0].steps", "is only for shape \"step\""},
+    {"sim_step_range",
+     SIM("'signals':[{'name':'S','shape':'step','min':0,'max':10,'period_ms':100,"
+         "'steps':[1,11]}]"),
+     "simulator.signals[0].steps[1]", "must be between min (0) and max (10)"},
+    {"sim_max_step_zero",
+     SIM("'signals':[{'name':'S','shape':'random_walk','min':0,'max':1,'period_ms':100,"
+         "'max_step':0}]"),
+     "simulator.signals[0].max_step", "must be greater than 0"},
+    {"sim_unknown_section", SIM("'pipes':[]"), "simulator.pipes", "unknown key"},
+};
+
+static int parse_errors(const char *text, struct bw_project_errors *errors)
+{
+    struct bw_project *p = (struct bw_project *)1;
+    int rc = pt_parse(text, &p, errors);
+    assert_null(p);
+    return rc;
+}
+
+static void test_bad_case(void **state)
+{
+    const struct bad_case *c = *state;
+    struct bw_project_errors errors = {0};
+    int rc = parse_errors(c->json, &errors);
+    if (rc != BW_EMALFORMED || errors.count != 1)
+        pt_dump(&errors);
+    assert_int_equal(rc, BW_EMALFORMED);
+    assert_int_equal(errors.count, 1);
+    assert_string_equal(errors.items[0].path, c->path);
+    assert_string_equal(errors.items[0].reason, c->reason);
+    bw_project_errors_clear(&errors);
+}
+
+/* Syntax errors come from jansson with line and column, at path "". */
+static void test_invalid_json(void **state)
+{
+    (void)state;
+    struct bw_project_errors errors = {0};
+    assert_int_equal(parse_errors("{'format':1,\n'name':}", &errors), BW_EMALFORMED);
+    assert_int_equal(errors.count, 1);
+    assert_string_equal(errors.items[0].path, "");
+    assert_string_equal(errors.items[0].reason,
+                        "invalid JSON at line 2, column 8: unexpected token near '}'");
+    assert_int_equal(parse_errors("{'format':1,'format':1}", &errors), BW_EMALFORMED);
+    assert_string_equal(errors.items[0].reason,
+                        "invalid JSON at line 1, column 20: duplicate object key near '\"format\"'");
+    assert_int_equal(parse_errors("", &errors), BW_EMALFORMED);
+    assert_string_equal(errors.items[0].path, "");
+    bw_project_errors_clear(&errors);
+}
+
+/* Every problem in the file is reported by one parse, in file order. */
+static void test_many_errors_at_once(void **state)
+{
+    (void)state;
+    struct bw_project_errors errors = {0};
+    const char *text =
+        "{'format':2,'name':'my plant','colour':'red',"
+        "'scan_classes':[{'name':'fast','period_ms':1}],"
+        "'devices':[{'name':'plc1','driver':'sim','scan_class':'slow'}],"
+        "'simulator':{'tanks':[{'name':'T1','area_m2':-1,'height_m':5,'level_m':2}]},"
+        "'tags':[{'name':'a','type':'flaot'},{'type':'int'},"
+        "{'name':'c','type':'float','device':'plc9','address':'T1.level'},"
+        "{'name':'d','type':'float','device':'plc1','address':'T1.nope'}]}";
+    assert_int_equal(parse_errors(text, &errors), BW_EMALFORMED);
+    pt_expect(&errors, "colour", "unknown key");
+    pt_expect(&errors, "format", "must be 1");
+    pt_expect(&errors, "name",
+              "\"my plant\" is not a valid name (letters, digits, _ and . only, starting with a "
+              "letter)");
+    pt_expect(&errors, "scan_classes[0].period_ms", "must be between 10 and 3600000");
+    pt_expect(&errors, "devices[0].scan_class", "no scan class named \"slow\"");
+    pt_expect(&errors, "simulator.tanks[0].area_m2", "must be greater than 0 and at most 1000000");
+    pt_expect(&errors, "tags[0].type", "\"flaot\" is not one of bool, int, float, string");
+    pt_expect(&errors, "tags[1].name", "is required");
+    pt_expect(&errors, "tags[2].device", "no device named \"plc9\"");
+    pt_expect(&errors, "tags[3].address",
+              "\"T1\" is a tank, which has no variable \"nope\" (level, volume, level_pct, "
+              "chlorine)");
+    assert_int_equal(errors.count, 10);
+    assert_int_equal(errors.omitted, 0);
+    /* Sections in dependency order: the top level, then each section. */
+    assert_true(pt_find(&errors, "tags[0].type", "\"flaot\" is not one of bool, int, float, "
+                                                 "string") <
+                pt_find(&errors, "tags[1].name", "is required"));
+    bw_project_errors_clear(&errors);
+}
+
+/* Past BW_PROJECT_MAX_ERRORS, errors are counted, not kept. */
+static void test_error_cap(void **state)
+{
+    (void)state;
+    struct bw_buf buf;
+    bw_buf_init(&buf, 1u << 20);
+    assert_int_equal(bw_buf_append_str(&buf, "{'format':1,'name':'p','tags':["), BW_OK);
+    for (int i = 0; i < 250; i++)
+        assert_int_equal(bw_buf_printf(&buf, "%s{'name':'t%d','type':'x'}", i ? "," : "", i),
+                         BW_OK);
+    assert_int_equal(bw_buf_append_str(&buf, "]}"), BW_OK);
+    struct bw_project_errors errors = {0};
+    assert_int_equal(parse_errors(buf.data, &errors), BW_EMALFORMED);
+    assert_int_equal(errors.count, BW_PROJECT_MAX_ERRORS);
+    assert_int_equal(errors.omitted, 50);
+    assert_string_equal(errors.items[199].path, "tags[199].type");
+    bw_project_errors_clear(&errors);
+    bw_buf_clear(&buf);
+}
+
+/* Long texts, and long or hostile strings quoted in reasons. */
+static void test_long_and_hostile_text(void **state)
+{
+    (void)state;
+    struct bw_buf buf;
+    bw_buf_init(&buf, 1u << 16);
+    assert_int_equal(bw_buf_append_str(&buf, "{'format':1,'name':'p','description':'"), BW_OK);
+    for (int i = 0; i < 1025; i++)
+        assert_int_equal(bw_buf_append_str(&buf, "d"), BW_OK);
+    assert_int_equal(bw_buf_append_str(&buf, "','tags':[{'name':'s','type':'string','initial':'"),
+                     BW_OK);
+    for (int i = 0; i < 256; i++)
+        assert_int_equal(bw_buf_append_str(&buf, "x"), BW_OK);
+    assert_int_equal(bw_buf_append_str(&buf, "'},{'name':'s2','type':'int','device':'"), BW_OK);
+    for (int i = 0; i < 60; i++)
+        assert_int_equal(bw_buf_append_str(&buf, "\\u001b"), BW_OK);
+    assert_int_equal(bw_buf_append_str(&buf, "','address':'a.b'}]}"), BW_OK);
+
+    struct bw_project_errors errors = {0};
+    assert_int_equal(parse_errors(buf.data, &errors), BW_EMALFORMED);
+    pt_expect(&errors, "description", "must be at most 1024 bytes");
+    pt_expect(&errors, "tags[0].initial", "must be at most 255 bytes");
+    /* 48 escaped bytes, then a mark that the text was cut. */
+    struct bw_buf want;
+    bw_buf_init(&want, 400);
+    assert_int_equal(bw_buf_append_str(&want, "no device named \""), BW_OK);
+    for (int i = 0; i < 48; i++)
+        assert_int_equal(bw_buf_append_str(&want, "\\x1b"), BW_OK);
+    assert_int_equal(bw_buf_append_str(&want, "...\""), BW_OK);
+    pt_expect(&errors, "tags[1].device", want.data);
+    bw_buf_clear(&want);
+    assert_int_equal(errors.count, 3);
+    bw_project_errors_clear(&errors);
+    bw_buf_clear(&buf);
+}
+
+int main(void)
+{
+    static struct CMUnitTest tests[BW_ARRAY_LEN(cases) + 5];
+    size_t n = 0;
+    for (size_t i = 0; i < BW_ARRAY_LEN(cases); i++, n++) {
+        tests[n] = (struct CMUnitTest){.name = cases[i].name,
+                                       .test_func = test_bad_case,
+                                       .initial_state = (void *)&cases[i]};
+    }
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_invalid_json);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many_errors_at_once);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_error_cap);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_and_hostile_text);
+    return _cmocka_run_group_tests("project_errors", tests, n, NULL, NULL);
+}

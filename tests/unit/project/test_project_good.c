@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Good projects load into the right structures: every section of the
+ * fixture project, the defaults the format promises, the simulator
+ * bindings, the fixed vocabularies, and the example plant.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "unit/project/project_test.h"
+
+#include <math.h>
+#include <unistd.h>
+
+#define FIXTURE_DIR "tests/integration/fixtures/project/valid"
+#define WATERWORKS_DIR "examples/waterworks"
+
+static struct bw_project *load_dir(const char *dir)
+{
+    struct bw_project *p = NULL;
+    struct bw_project_errors errors = {0};
+    int rc = bw_project_load(dir, &p, &errors);
+    if (rc != BW_OK)
+        pt_dump(&errors);
+    assert_int_equal(rc, BW_OK);
+    assert_int_equal(errors.count, 0);
+    bw_project_errors_clear(&errors);
+    return p;
+}
+
+static const struct bw_project_tag *tag_named(const struct bw_project *p, const char *name)
+{
+    for (size_t i = 0; i < p->tag_count; i++)
+        if (strcmp(p->tags[i].name, name) == 0)
+            return &p->tags[i];
+    fail_msg("no tag %s", name);
+    return NULL;
+}
+
+static void test_fixture_top_and_devices(void **state)
+{
+    (void)state;
+    struct bw_project *p = load_dir(FIXTURE_DIR);
+    assert_int_equal(p->format, 1);
+    assert_string_equal(p->name, "fixture.plant");
+    assert_string_equal(p->description, "A small plant that uses every key of the format.");
+    assert_int_equal(p->scan_class_count, 2);
+    assert_string_equal(p->scan_classes[1].name, "slow");
+    assert_int_equal(p->scan_classes[1].period_ms, 5000);
+    assert_int_equal(p->device_count, 2);
+    assert_string_equal(p->devices[0].name, "sim1");
+    assert_string_equal(p->devices[0].description, "Simulated process");
+    assert_int_equal(p->devices[0].driver, BW_DRIVER_SIM);
+    assert_int_equal(p->devices[0].scan_class, 0);
+    assert_int_equal(p->devices[0].sim_seed, 42);
+    assert_null(p->devices[1].description);
+    assert_int_equal(p->devices[1].scan_class, 1);
+    assert_int_equal(p->devices[1].sim_seed, 1); /* default */
+    bw_project_free(p);
+}
+
+static void test_fixture_simulator(void **state)
+{
+    (void)state;
+    struct bw_project *p = load_dir(FIXTURE_DIR);
+    assert_int_equal(p->signal_count, 5);
+    assert_int_equal(p->signals[0].shape, BW_SHAPE_SINE);
+    assert_true(p->signals[0].min == 5 && p->signals[0].max == 25);
+    assert_int_equal(p->signals[0].period_ms, 600000);
+    assert_int_equal(p->signals[1].shape, BW_SHAPE_RANDOM_WALK);
+    assert_true(p->signals[1].max_step == 0.5);
+    assert_int_equal(p->signals[2].shape, BW_SHAPE_STEP);
+    assert_int_equal(p->signals[2].step_count, 4);
+    assert_true(p->signals[2].steps[2] == 3);
+    assert_int_equal(p->tank_count, 2);
+    assert_string_equal(p->tanks[1].name, "clear.well");
+    assert_true(p->tanks[1].level_m == 2.5);
+    assert_int_equal(p->pump_count, 2);
+    assert_int_equal(p->pumps[0].from, BW_SIM_NO_TANK);
+    assert_int_equal(p->pumps[0].to, 0);
+    assert_true(p->pumps[0].running);
+    assert_int_equal(p->pumps[1].from, 0);
+    assert_int_equal(p->pumps[1].to, 1);
+    assert_false(p->pumps[1].running); /* default */
+    assert_int_equal(p->valve_count, 1);
+    assert_int_equal(p->valves[0].from, 1);
+    assert_int_equal(p->valves[0].to, BW_SIM_NO_TANK);
+    assert_true(p->valves[0].position_pct == 40);
+    assert_int_equal(p->doser_count, 1);
+    assert_int_equal(p->dosers[0].tank, 1);
+    assert_true(p->dosers[0].rate_pct == 30 && p->dosers[0].decay_per_h == 0.1);
+    bw_project_free(p);
+}
+
+static void test_fixture_tags(void **state)
+{
+    (void)state;
+    struct bw_project *p = load_dir(FIXTURE_DIR);
+    assert_int_equal(p->tag_count, 9);
+
+    const struct bw_project_tag *t = tag_named(p, "Raw.Level");
+    assert_int_equal(t->type, BW_TYPE_FLOAT);
+    assert_string_equal(t->unit, "m");
+    assert_true(t->has_min && t->has_max && t->min == 0 && t->max == 6);
+    assert_int_equal(t->device, 0);
+    assert_string_equal(t->address, "raw.tank.level");
+    assert_int_equal(t->scan_class, 1); /* its own, not the device's */
+    assert_int_equal(t->sim_kind, BW_SIM_TANK);
+    assert_int_equal(t->sim_index, 0);
+    assert_string_equal(bw_project_sim_vars[t->sim_var].name, "level");
+    assert_int_equal(t->access.read_level, 10);
+    assert_int_equal(t->access.read_areas, (1u << 1) | (1u << 2));
+    assert_false(t->access.writable);
+
+    t = tag_named(p, "Intake.Run");
+    assert_int_equal(t->type, BW_TYPE_BOOL);
+    assert_int_equal(t->scan_class, 0); /* the device's */
+    assert_int_equal(t->sim_kind, BW_SIM_PUMP);
+    assert_true(t->access.writable);
+    assert_int_equal(t->access.write_level, 200);
+    assert_int_equal(t->access.write_permission, BW_PERM_OVERRIDE);
+
+    t = tag_named(p, "Outlet.Position");
+    assert_int_equal(t->device, 1);
+    assert_int_equal(t->scan_class, 1);
+    assert_int_equal(t->sim_kind, BW_SIM_VALVE);
+    assert_int_equal(t->access.read_level, 1);          /* default */
+    assert_int_equal(t->access.read_areas, 0xFFFFFFFEu); /* every area */
+    assert_int_equal(t->access.write_areas, (1u << 2) | (1u << 31));
+    assert_int_equal(t->access.write_permission, BW_PERM_TAG_WRITE); /* default */
+
+    t = tag_named(p, "Setpoint");
+    assert_int_equal(t->device, SIZE_MAX);
+    assert_int_equal(t->scan_class, SIZE_MAX);
+    assert_null(t->address);
+    assert_true(t->has_initial);
+    assert_int_equal(t->initial.type, BW_TYPE_INT);
+    assert_int_equal(t->initial.v.i, 40);
+
+    t = tag_named(p, "Operator.Note");
+    assert_true(t->has_initial && t->initial.type == BW_TYPE_STRING);
+    assert_int_equal(t->initial.len, strlen("Filter 2 backwash at 14:00"));
+    assert_memory_equal(t->initial.v.s, "Filter 2 backwash at 14:00", t->initial.len);
+    t = tag_named(p, "Maintenance");
+    assert_true(t->has_initial && !t->initial.v.b);
+    t = tag_named(p, "Gain");
+    assert_true(t->has_initial && t->initial.v.f == 1.5);
+    assert_false(t->has_min || t->has_max);
+    bw_project_free(p);
+}
+
+/* Only what is required: every optional section and key left out. */
+static void test_minimal_and_defaults(void **state)
+{
+    (void)state;
+    struct bw_project *p = pt_parse_ok("{'format':1,'name':'p'}");
+    assert_string_equal(p->name, "p");
+    assert_null(p->description);
+    assert_int_equal(p->tag_count + p->device_count + p->scan_class_count + p->tank_count, 0);
+    bw_project_free(p);
+
+    p = pt_parse_ok("{'format':1,'name':'p','simulator':{'signals':["
+                    "{'name':'w','shape':'random_walk','min':0,'max':100,'period_ms':1000},"
+                    "{'name':'s','shape':'step','min':2,'max':4,'period_ms':1000}],"
+                    "'tanks':[{'name':'T','area_m2':1,'height_m':2,'level_m':0}],"
+                    "'valves':[{'name':'V','from':'T','flow_m3h':1}],"
+                    "'dosers':[{'name':'D','tank':'T','max_dose_mg_l':1}]}}");
+    assert_true(p->signals[0].max_step == 2.0); /* (max - min) / 50 */
+    assert_int_equal(p->signals[1].step_count, 2);
+    assert_true(p->signals[1].steps[0] == 2 && p->signals[1].steps[1] == 4);
+    assert_true(p->valves[0].position_pct == 0);
+    assert_true(p->dosers[0].rate_pct == 0 && p->dosers[0].decay_per_h == 0);
+    bw_project_free(p);
+}
+
+/* A name may contain dots, so the variable is what follows the last. */
+static void test_dotted_element_names(void **state)
+{
+    (void)state;
+    struct bw_project *p = pt_parse_ok(
+        "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':10}],"
+        "'devices':[{'name':'d','driver':'sim','scan_class':'f'}],"
+        "'simulator':{'tanks':[{'name':'a.b.c','area_m2':1,'height_m':2,'level_m':1}]},"
+        "'tags':[{'name':'x','type':'float','device':'d','address':'a.b.c.volume'}]}");
+    assert_int_equal(p->tags[0].sim_kind, BW_SIM_TANK);
+    assert_string_equal(bw_project_sim_vars[p->tags[0].sim_var].name, "volume");
+    bw_project_free(p);
+}
+
+static void test_vocabularies(void **state)
+{
+    (void)state;
+    assert_string_equal(bw_permission_name(BW_PERM_TAG_READ), "tag.read");
+    assert_string_equal(bw_permission_name(BW_PERM_SESSION_MANAGE), "session.manage");
+    assert_string_equal(bw_permission_name(BW_PERM_OVERRIDE), "override");
+    assert_null(bw_permission_name(BW_PERM_COUNT_));
+    assert_null(bw_permission_name((enum bw_permission)-1));
+
+    assert_int_equal(bw_project_sim_var_count, 12);
+    size_t writable = 0;
+    for (size_t i = 0; i < bw_project_sim_var_count; i++) {
+        const struct bw_sim_var *v = &bw_project_sim_vars[i];
+        assert_true(v->kind < BW_SIM_KIND_COUNT_);
+        writable += v->writable;
+        if (v->writable)
+            assert_true(strcmp(v->name, "running") == 0 || strcmp(v->name, "position") == 0 ||
+                        strcmp(v->name, "rate") == 0);
+    }
+    assert_int_equal(writable, 3);
+}
+
+static void test_load_missing_file(void **state)
+{
+    (void)state;
+    struct bw_project *p = NULL;
+    struct bw_project_errors errors = {0};
+    assert_int_equal(bw_project_load("/nonexistent/dir", &p, &errors), BW_EIO);
+    assert_null(p);
+    assert_int_equal(errors.count, 1);
+    assert_string_equal(errors.items[0].path, "");
+    assert_string_equal(errors.items[0].reason,
+                        "cannot open /nonexistent/dir/project.json: No such file or directory");
+    bw_project_errors_clear(&errors);
+    assert_int_equal(bw_project_parse(NULL, 1, &p, &errors), BW_EINVAL);
+}
+
+/* The example plant another part of the tree ships; absent: skipped. */
+static void test_waterworks_example(void **state)
+{
+    (void)state;
+    if (access(WATERWORKS_DIR "/project.json", R_OK) != 0)
+        skip();
+    struct bw_project *p = load_dir(WATERWORKS_DIR);
+    assert_true(p->tag_count > 0);
+    bw_project_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixture_top_and_devices),
+        cmocka_unit_test(test_fixture_simulator),
+        cmocka_unit_test(test_fixture_tags),
+        cmocka_unit_test(test_minimal_and_defaults),
+        cmocka_unit_test(test_dotted_element_names),
+        cmocka_unit_test(test_vocabularies),
+        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_waterworks_example),
+    };
+    return cmocka_run_group_tests_name("project_good", tests, NULL, NULL);
+}
