@@ -41,23 +41,38 @@ struct string_slot {
 
 struct tag_meta {
     struct bw_core_tag_def def; /* def.name points into names */
-    uint32_t string_index;      /* into strings, or NO_STRING */
     bw_core_writer_fn writer;
     void *writer_ctx;
 };
 
-/* A queued update; data fields are published by the release store of
- * seq and owned by the consumer after its acquire load. */
+/* What the engine reads for every update, packed in one half cache
+ * line so that a pass over many tags touches as little memory as it can.
+ * Absent range bounds are -inf/+inf, so the range check is two compares. */
+struct tag_hot {
+    _Atomic uint64_t sub_mask; /* which subscribers want this tag */
+    double min, max;
+    uint8_t type;
+    uint8_t numeric;       /* int or float: the range applies */
+    uint32_t string_index; /* into strings, or NO_STRING */
+};
+
+/* A queued update, 32 bytes. Its data fields are published by the
+ * release store of seq and belong to the consumer after its acquire
+ * load. seq holds the low 32 bits of a position; positions in flight
+ * never differ by 2^31, so wrapping comparisons are exact. */
 struct update_cell {
-    _Atomic size_t seq;
+    _Atomic uint32_t seq;
     uint32_t tag;
     uint8_t quality;
     uint8_t reason;
     uint8_t type;
+    uint8_t pad_;
     uint32_t str_len;
-    uint64_t bits;
+    union {
+        uint64_t bits;
+        char *str; /* string updates: owned by the cell while queued */
+    } u;
     int64_t source_ts_us;
-    char *str; /* owned by the cell while queued */
 };
 
 struct update_queue {
@@ -67,12 +82,23 @@ struct update_queue {
     _Alignas(64) size_t dequeue_pos; /* engine only */
 };
 
-/* A subscriber ring slot: the stamp is 2p+1 while position p is being
- * written and 2p+2 once it is complete. */
+/* A subscriber ring slot, 32 bytes. The stamp holds the low 32 bits of
+ * 2p+1 while position p is being written and of 2p+2 once it is
+ * complete; readers compare with wrapping arithmetic and first check the
+ * 64-bit published head, so the short stamp cannot mislead them. packed
+ * holds tag | quality << 20 | type << 22 | reason << 24. */
 struct sub_slot {
-    _Atomic uint64_t stamp;
-    _Atomic uint64_t words[4]; /* a struct bw_tag_change */
+    _Atomic uint32_t stamp;
+    _Atomic uint32_t packed;
+    _Atomic uint64_t value;
+    _Atomic int64_t source_ts_us;
+    _Atomic int64_t server_ts_us;
 };
+
+_Static_assert(BW_CORE_MAX_TAGS <= (1u << 20), "tag ids must fit 20 bits of sub_slot.packed");
+_Static_assert(BW_REASON_COUNT_ <= 256, "reasons must fit 8 bits of sub_slot.packed");
+_Static_assert(sizeof(struct update_cell) == 32, "update cells are half a cache line");
+_Static_assert(sizeof(struct sub_slot) == 32, "ring slots are half a cache line");
 
 struct bw_sub {
     struct bw_core *core;
@@ -80,11 +106,13 @@ struct bw_sub {
     struct sub_slot *slots;
     uint64_t mask; /* capacity - 1 */
     int event_fd;
-    _Alignas(64) uint64_t head; /* engine only */
-    _Atomic uint64_t published_head;
-    _Atomic bool armed;         /* the consumer drained the ring and wants a wakeup */
-    uint64_t pending;           /* engine only: written this batch */
-    _Alignas(64) uint64_t tail; /* consumer only */
+    /* Each cache line has one writer, so the engine and the reader never
+     * bounce a line that only one of them needs. */
+    _Alignas(64) uint64_t head;                   /* engine only */
+    uint64_t pending;                             /* engine only: written this batch */
+    _Alignas(64) _Atomic uint64_t published_head; /* engine, once per batch */
+    _Alignas(64) _Atomic bool armed;              /* reader drained the ring, wants a wake-up */
+    _Alignas(64) uint64_t tail;                   /* reader only */
     _Atomic uint64_t lost;
 };
 
@@ -93,9 +121,9 @@ struct bw_core {
     struct tag_meta *meta;
     struct tag_slot *slots;
     struct string_slot *strings;
-    _Atomic uint64_t *sub_masks; /* per tag: which subscribers want it */
-    uint32_t *by_name;           /* tag ids sorted by name */
-    char *names;                 /* all names, NUL-separated */
+    struct tag_hot *hot;
+    uint32_t *by_name; /* tag ids sorted by name */
+    char *names;       /* all names, NUL-separated */
 
     struct update_queue queue;
 
@@ -131,15 +159,20 @@ void bw_core_queue_release(struct update_queue *q, struct update_cell *cell);
 
 /* engine.c */
 void bw_core_engine_wake(struct bw_core *core);
+/* apply.c: applies up to one batch; returns how many updates it took. */
+size_t bw_core_engine_pass(struct bw_core *core);
 
 /* sub.c (engine side) */
-void bw_core_sub_push(struct bw_sub *sub, const struct bw_tag_change *change);
+void bw_core_sub_push(struct bw_sub *sub, uint32_t packed, uint64_t value, int64_t source_ts,
+                      int64_t server_ts);
 void bw_core_sub_flush(struct bw_sub *sub);
 
 /* table.c */
 void bw_core_slot_store(struct bw_core *core, uint32_t id, uint32_t quality_reason, uint64_t bits,
                         int64_t source_ts_us, int64_t server_ts_us, const char *str,
                         size_t str_len);
+/* True when string tag id currently holds exactly s[0..len). Engine only. */
+bool bw_core_slot_string_equal(const struct bw_core *core, uint32_t id, const char *s, size_t len);
 
 static inline uint32_t bw_core_pack_quality(enum bw_quality q, enum bw_quality_reason r)
 {

@@ -85,8 +85,8 @@ void bw_core_sub_free(struct bw_sub *sub)
     struct bw_core *core = sub->core;
     uint64_t bit = (uint64_t)1 << sub->index;
     for (size_t i = 0; i < core->tag_count; i++) {
-        if (atomic_load_explicit(&core->sub_masks[i], memory_order_relaxed) & bit)
-            atomic_fetch_and(&core->sub_masks[i], ~bit);
+        if (atomic_load_explicit(&core->hot[i].sub_mask, memory_order_relaxed) & bit)
+            atomic_fetch_and(&core->hot[i].sub_mask, ~bit);
     }
     pthread_mutex_lock(&core->subs_lock);
     atomic_store(&core->subs[sub->index], NULL);
@@ -101,7 +101,7 @@ int bw_core_sub_add_tag(struct bw_sub *sub, uint32_t id)
 {
     if (id >= sub->core->tag_count)
         return BW_EINVAL;
-    atomic_fetch_or(&sub->core->sub_masks[id], (uint64_t)1 << sub->index);
+    atomic_fetch_or(&sub->core->hot[id].sub_mask, (uint64_t)1 << sub->index);
     return BW_OK;
 }
 
@@ -109,7 +109,7 @@ int bw_core_sub_remove_tag(struct bw_sub *sub, uint32_t id)
 {
     if (id >= sub->core->tag_count)
         return BW_EINVAL;
-    atomic_fetch_and(&sub->core->sub_masks[id], ~((uint64_t)1 << sub->index));
+    atomic_fetch_and(&sub->core->hot[id].sub_mask, ~((uint64_t)1 << sub->index));
     return BW_OK;
 }
 
@@ -127,17 +127,18 @@ int bw_core_sub_add_prefix(struct bw_sub *sub, const char *prefix, size_t *match
     return BW_OK;
 }
 
-void bw_core_sub_push(struct bw_sub *sub, const struct bw_tag_change *change)
+void bw_core_sub_push(struct bw_sub *sub, uint32_t packed, uint64_t value, int64_t source_ts,
+                      int64_t server_ts)
 {
     uint64_t pos = sub->head++;
     struct sub_slot *slot = &sub->slots[pos & sub->mask];
-    uint64_t words[4];
-    memcpy(words, change, sizeof(words));
-    atomic_store_explicit(&slot->stamp, 2 * pos + 1, memory_order_relaxed);
+    atomic_store_explicit(&slot->stamp, (uint32_t)(2 * pos + 1), memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    for (int w = 0; w < 4; w++)
-        atomic_store_explicit(&slot->words[w], words[w], memory_order_relaxed);
-    atomic_store_explicit(&slot->stamp, 2 * pos + 2, memory_order_release);
+    atomic_store_explicit(&slot->packed, packed, memory_order_relaxed);
+    atomic_store_explicit(&slot->value, value, memory_order_relaxed);
+    atomic_store_explicit(&slot->source_ts_us, source_ts, memory_order_relaxed);
+    atomic_store_explicit(&slot->server_ts_us, server_ts, memory_order_relaxed);
+    atomic_store_explicit(&slot->stamp, (uint32_t)(2 * pos + 2), memory_order_release);
     sub->pending++;
 }
 
@@ -158,33 +159,52 @@ void bw_core_sub_flush(struct bw_sub *sub)
 }
 
 /* Reads the entry at the reader's tail; 1 when copied, 0 when there is
- * none yet, -1 when the reader was lapped. */
+ * none yet, -1 when the engine has overwritten it (the reader was
+ * lapped). */
 static int read_slot(struct bw_sub *sub, struct bw_tag_change *out)
 {
     const struct sub_slot *slot = &sub->slots[sub->tail & sub->mask];
-    uint64_t want = 2 * sub->tail + 2;
-    uint64_t stamp = atomic_load_explicit(&slot->stamp, memory_order_acquire);
-    if (stamp < want)
-        return 0;
-    if (stamp > want)
-        return -1;
-    uint64_t words[4];
-    for (int w = 0; w < 4; w++)
-        words[w] = atomic_load_explicit(&slot->words[w], memory_order_relaxed);
+    uint32_t want = (uint32_t)(2 * sub->tail + 2);
+    uint32_t stamp = atomic_load_explicit(&slot->stamp, memory_order_acquire);
+    if (stamp != want)
+        return (int32_t)(stamp - want) < 0 ? 0 : -1;
+    uint32_t packed = atomic_load_explicit(&slot->packed, memory_order_relaxed);
+    uint64_t value = atomic_load_explicit(&slot->value, memory_order_relaxed);
+    int64_t source_ts = atomic_load_explicit(&slot->source_ts_us, memory_order_relaxed);
+    int64_t server_ts = atomic_load_explicit(&slot->server_ts_us, memory_order_relaxed);
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&slot->stamp, memory_order_relaxed) != want)
         return -1;
-    memcpy(out, words, sizeof(words));
+    memset(out, 0, sizeof(*out));
+    out->tag = packed & 0xfffffu;
+    out->quality = (uint8_t)(packed >> 20 & 0x3u);
+    out->type = (uint8_t)(packed >> 22 & 0x3u);
+    out->reason = (uint8_t)(packed >> 24);
+    out->source_ts_us = source_ts;
+    out->server_ts_us = server_ts;
+    switch (out->type) {
+    case BW_TYPE_BOOL:
+        out->v.b = value != 0;
+        break;
+    case BW_TYPE_FLOAT:
+        memcpy(&out->v.f, &value, sizeof(value));
+        break;
+    default:
+        out->v.i = (int64_t)value;
+        break;
+    }
     return 1;
 }
 
+/* Moves the tail past what the engine has overwritten and counts it. The
+ * 64-bit published head makes the count exact whatever the stamps say. */
 static void skip_lapped(struct bw_sub *sub)
 {
     uint64_t head = atomic_load_explicit(&sub->published_head, memory_order_acquire);
     uint64_t cap = sub->mask + 1;
-    uint64_t oldest = head > cap ? head - cap : 0;
-    if (oldest <= sub->tail)
-        oldest = sub->tail + 1;
+    if (head - sub->tail <= cap)
+        head = sub->tail + cap + 1; /* overwritten beyond what is published */
+    uint64_t oldest = head - cap;
     uint64_t lost = oldest - sub->tail;
     sub->tail = oldest;
     atomic_fetch_add_explicit(&sub->lost, lost, memory_order_relaxed);
@@ -195,6 +215,9 @@ size_t bw_core_sub_poll(struct bw_sub *sub, struct bw_tag_change *out, size_t ma
 {
     size_t n = 0;
     bool rearmed = false;
+    uint64_t head = atomic_load_explicit(&sub->published_head, memory_order_acquire);
+    if (head - sub->tail > sub->mask + 1)
+        skip_lapped(sub);
     while (n < max) {
         int got = read_slot(sub, &out[n]);
         if (got > 0) {

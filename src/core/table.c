@@ -30,11 +30,11 @@ static int table_alloc(struct bw_core *core, const struct bw_core_tag_def *defs,
     }
     core->meta = bw_calloc(n, sizeof(*core->meta));
     core->slots = bw_calloc(n, sizeof(*core->slots));
-    core->sub_masks = bw_calloc(n, sizeof(*core->sub_masks));
+    core->hot = bw_calloc(n, sizeof(*core->hot));
     core->by_name = bw_calloc(n, sizeof(*core->by_name));
     core->names = bw_malloc(names_len);
     core->strings = bw_calloc(string_tags, sizeof(*core->strings));
-    if (!core->meta || !core->slots || !core->sub_masks || !core->by_name || !core->names ||
+    if (!core->meta || !core->slots || !core->hot || !core->by_name || !core->names ||
         !core->strings)
         return BW_ENOMEM;
     return BW_OK;
@@ -58,7 +58,12 @@ static int table_fill(struct bw_core *core, const struct bw_core_tag_def *defs, 
         m->def = defs[i];
         m->def.name = name;
         name += len + 1;
-        m->string_index = defs[i].type == BW_TYPE_STRING ? string_index++ : NO_STRING;
+        struct tag_hot *h = &core->hot[i];
+        h->type = (uint8_t)defs[i].type;
+        h->numeric = defs[i].type == BW_TYPE_INT || defs[i].type == BW_TYPE_FLOAT;
+        h->min = defs[i].has_min ? defs[i].min : -INFINITY;
+        h->max = defs[i].has_max ? defs[i].max : INFINITY;
+        h->string_index = defs[i].type == BW_TYPE_STRING ? string_index++ : NO_STRING;
         atomic_init(&core->slots[i].quality_reason,
                     bw_core_pack_quality(BW_QUALITY_BAD, BW_REASON_WAITING));
         atomic_init(&core->slots[i].server_ts_us, now);
@@ -109,7 +114,7 @@ void bw_core_free(struct bw_core *core)
     bw_core_queue_clear(&core->queue);
     bw_free(core->meta);
     bw_free(core->slots);
-    bw_free(core->sub_masks);
+    bw_free(core->hot);
     bw_free(core->by_name);
     bw_free(core->names);
     bw_free(core->strings);
@@ -185,7 +190,7 @@ void bw_core_slot_store(struct bw_core *core, uint32_t id, uint32_t quality_reas
     atomic_store_explicit(&slot->bits, bits, memory_order_relaxed);
     atomic_store_explicit(&slot->source_ts_us, source_ts_us, memory_order_relaxed);
     atomic_store_explicit(&slot->server_ts_us, server_ts_us, memory_order_relaxed);
-    uint32_t si = core->meta[id].string_index;
+    uint32_t si = core->hot[id].string_index;
     if (si != NO_STRING && str) {
         struct string_slot *s = &core->strings[si];
         uint64_t words[STRING_WORDS] = {0};
@@ -195,6 +200,20 @@ void bw_core_slot_store(struct bw_core *core, uint32_t id, uint32_t quality_reas
             atomic_store_explicit(&s->words[w], words[w], memory_order_relaxed);
     }
     atomic_store_explicit(&slot->seq, seq + 2, memory_order_release);
+}
+
+bool bw_core_slot_string_equal(const struct bw_core *core, uint32_t id, const char *s, size_t len)
+{
+    const struct string_slot *slot = &core->strings[core->hot[id].string_index];
+    if (atomic_load_explicit(&slot->len, memory_order_relaxed) != len)
+        return false;
+    uint64_t words[STRING_WORDS] = {0};
+    memcpy(words, s, len);
+    for (size_t w = 0; w < (len + 7) / 8; w++) {
+        if (atomic_load_explicit(&slot->words[w], memory_order_relaxed) != words[w])
+            return false;
+    }
+    return true;
 }
 
 static void slot_copy(const struct bw_core *core, uint32_t id, struct bw_tag_state *out)
@@ -217,7 +236,7 @@ static void slot_copy(const struct bw_core *core, uint32_t id, struct bw_tag_sta
         memcpy(&out->v.f, &bits, sizeof(bits));
         break;
     case BW_TYPE_STRING: {
-        const struct string_slot *s = &core->strings[core->meta[id].string_index];
+        const struct string_slot *s = &core->strings[core->hot[id].string_index];
         uint64_t words[STRING_WORDS];
         size_t len = (size_t)atomic_load_explicit(&s->len, memory_order_relaxed);
         if (len > BW_TAG_STRING_MAX)

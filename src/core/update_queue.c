@@ -13,7 +13,7 @@ int bw_core_queue_init(struct update_queue *q, size_t capacity)
 {
     size_t cap = 16;
     while (cap < capacity) {
-        if (cap > ((size_t)1 << 26))
+        if (cap >= ((size_t)1 << 26))
             return BW_EINVAL;
         cap <<= 1;
     }
@@ -21,7 +21,7 @@ int bw_core_queue_init(struct update_queue *q, size_t capacity)
     if (!q->cells)
         return BW_ENOMEM;
     for (size_t i = 0; i < cap; i++)
-        atomic_init(&q->cells[i].seq, i);
+        atomic_init(&q->cells[i].seq, (uint32_t)i);
     q->mask = cap - 1;
     atomic_init(&q->enqueue_pos, 0);
     q->dequeue_pos = 0;
@@ -55,11 +55,11 @@ size_t bw_core_queue_reserve(struct update_queue *q, size_t want, size_t *pos)
          * batch is free for this lap, all before it are too. */
         size_t n = want;
         struct update_cell *last = &q->cells[(p + n - 1) & q->mask];
-        size_t seq = atomic_load_explicit(&last->seq, memory_order_acquire);
-        if ((intptr_t)(seq - (p + n - 1)) != 0) {
+        uint32_t seq = atomic_load_explicit(&last->seq, memory_order_acquire);
+        if (seq != (uint32_t)(p + n - 1)) {
             struct update_cell *first = &q->cells[p & q->mask];
             seq = atomic_load_explicit(&first->seq, memory_order_acquire);
-            intptr_t diff = (intptr_t)(seq - p);
+            int32_t diff = (int32_t)(seq - (uint32_t)p);
             if (diff < 0)
                 return 0; /* full */
             if (diff > 0) {
@@ -78,22 +78,23 @@ size_t bw_core_queue_reserve(struct update_queue *q, size_t want, size_t *pos)
 
 void bw_core_queue_publish(struct update_queue *q, size_t pos)
 {
-    atomic_store_explicit(&q->cells[pos & q->mask].seq, pos + 1, memory_order_release);
+    atomic_store_explicit(&q->cells[pos & q->mask].seq, (uint32_t)(pos + 1), memory_order_release);
 }
 
 struct update_cell *bw_core_queue_peek(struct update_queue *q)
 {
     struct update_cell *cell = &q->cells[q->dequeue_pos & q->mask];
-    size_t seq = atomic_load_explicit(&cell->seq, memory_order_acquire);
-    return seq == q->dequeue_pos + 1 ? cell : NULL;
+    uint32_t seq = atomic_load_explicit(&cell->seq, memory_order_acquire);
+    return seq == (uint32_t)(q->dequeue_pos + 1) ? cell : NULL;
 }
 
 void bw_core_queue_release(struct update_queue *q, struct update_cell *cell)
 {
-    if (cell->str) {
-        bw_free(cell->str);
-        cell->str = NULL;
+    if (cell->type == BW_TYPE_STRING) {
+        bw_free(cell->u.str);
+        cell->u.str = NULL;
     }
-    atomic_store_explicit(&cell->seq, q->dequeue_pos + q->mask + 1, memory_order_release);
+    atomic_store_explicit(&cell->seq, (uint32_t)(q->dequeue_pos + q->mask + 1),
+                          memory_order_release);
     q->dequeue_pos++;
 }
