@@ -41,8 +41,8 @@ static bool key_is_plain(const char *key, size_t len)
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = key[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok)
             return false;
     }

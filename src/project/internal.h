@@ -122,8 +122,8 @@ struct pj_field {
     double def;         /* with PJ_HAS_DEFAULT */
     const char *const *choices;
     size_t choice_count;
-    enum pj_ns ns;     /* PJ_NAME: registered in; PJ_REF: looked up in */
-    uint32_t ns_kind;  /* the kind registered or expected (PJ_NS_SIM) */
+    enum pj_ns ns;    /* PJ_NAME: registered in; PJ_REF: looked up in */
+    uint32_t ns_kind; /* the kind registered or expected (PJ_NS_SIM) */
     const struct pj_object_spec *object;
     const struct pj_array_spec *array;
     void (*list)(struct pj_ctx *ctx, json_t *value, void *field_dst);
@@ -153,8 +153,8 @@ struct pj_array_spec {
     const char *noun; /* plural, for the limit message: "tags" */
     size_t elem_size;
     size_t limit;
-    size_t items_offset; /* of the T * in the parent */
-    size_t count_offset; /* of the size_t count in the parent */
+    size_t items_offset;      /* of the T * in the parent */
+    size_t count_offset;      /* of the size_t count in the parent */
     void (*init)(void *elem); /* defaults before the walk; may be NULL */
     const struct pj_object_spec *elem;
 };
@@ -197,11 +197,10 @@ bool pj_name_valid(const char *s, size_t len);
  * nothing) or NULL; sets ctx->nomem when the table cannot grow. */
 const struct pj_name_entry *pj_names_add(struct pj_ctx *ctx, enum pj_ns ns, const char *name,
                                          size_t len, uint32_t kind, size_t index);
-const struct pj_name_entry *pj_names_find(const struct pj_ctx *ctx, enum pj_ns ns,
-                                          const char *name, size_t len);
+const struct pj_name_entry *pj_names_find(const struct pj_ctx *ctx, enum pj_ns ns, const char *name,
+                                          size_t len);
 /* "tags[3].name" for an entry, into out (size bytes); returns out. */
-const char *pj_names_path(enum pj_ns ns, const struct pj_name_entry *entry, char *out,
-                          size_t size);
+const char *pj_names_path(enum pj_ns ns, const struct pj_name_entry *entry, char *out, size_t size);
 /* "device", "scan class", "tag", or the simulator kind's ("tank"). */
 const char *pj_names_noun(enum pj_ns ns, uint32_t kind);
 void pj_names_clear(struct pj_ctx *ctx);

@@ -104,9 +104,8 @@ static bool depth_check(struct pj_ctx *ctx, json_t *root)
             return false;
         }
         top++;
-        stack[top] =
-            (struct depth_frame){child, json_is_object(child) ? json_object_iter(child) : NULL,
-                                 0, saved};
+        stack[top] = (struct depth_frame){
+            child, json_is_object(child) ? json_object_iter(child) : NULL, 0, saved};
     }
 }
 

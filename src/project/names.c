@@ -128,8 +128,8 @@ const struct pj_name_entry *pj_names_add(struct pj_ctx *ctx, enum pj_ns ns, cons
     return NULL;
 }
 
-const struct pj_name_entry *pj_names_find(const struct pj_ctx *ctx, enum pj_ns ns,
-                                          const char *name, size_t len)
+const struct pj_name_entry *pj_names_find(const struct pj_ctx *ctx, enum pj_ns ns, const char *name,
+                                          size_t len)
 {
     const struct pj_names *t = &ctx->names[ns];
     if (!t->slots || len > BW_PROJECT_NAME_MAX)
@@ -146,8 +146,7 @@ void pj_names_clear(struct pj_ctx *ctx)
     }
 }
 
-const char *pj_names_path(enum pj_ns ns, const struct pj_name_entry *entry, char *out,
-                          size_t size)
+const char *pj_names_path(enum pj_ns ns, const struct pj_name_entry *entry, char *out, size_t size)
 {
     static const char *const arrays[PJ_NS_COUNT_] = {
         [PJ_NS_SCAN_CLASS] = "scan_classes",

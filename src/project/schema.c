@@ -16,11 +16,16 @@
 _Static_assert(sizeof(enum bw_type) == sizeof(int), "enums are stored as int");
 
 static const char *const kind_expect[] = {
-    [PJ_NAME] = "must be a string",    [PJ_TEXT] = "must be a string",
-    [PJ_CHOICE] = "must be a string",  [PJ_REF] = "must be a string",
-    [PJ_INT] = "must be an integer",   [PJ_NUMBER] = "must be a number",
-    [PJ_BOOL] = "must be true or false", [PJ_OBJECT] = "must be an object",
-    [PJ_ARRAY] = "must be an array",   [PJ_LIST] = "must be an array",
+    [PJ_NAME] = "must be a string",
+    [PJ_TEXT] = "must be a string",
+    [PJ_CHOICE] = "must be a string",
+    [PJ_REF] = "must be a string",
+    [PJ_INT] = "must be an integer",
+    [PJ_NUMBER] = "must be a number",
+    [PJ_BOOL] = "must be true or false",
+    [PJ_OBJECT] = "must be an object",
+    [PJ_ARRAY] = "must be an array",
+    [PJ_LIST] = "must be an array",
     [PJ_ANY] = "",
 };
 
@@ -227,8 +232,7 @@ static bool walk_ref(struct pj_ctx *ctx, const struct pj_field *f, const char *s
     char quoted[PJ_QUOTE_BUF];
     const struct pj_name_entry *e = pj_names_find(ctx, f->ns, s, len);
     if (!e) {
-        pj_error(ctx, "no %s named %s", pj_names_noun(f->ns, f->ns_kind),
-                 pj_quote(quoted, s, len));
+        pj_error(ctx, "no %s named %s", pj_names_noun(f->ns, f->ns_kind), pj_quote(quoted, s, len));
         return false;
     }
     if (e->kind != f->ns_kind) {
@@ -264,8 +268,7 @@ static bool walk_string(struct pj_ctx *ctx, const struct pj_field *f, json_t *v,
 
 /* ---- containers ----------------------------------------------------- */
 
-static bool walk_array(struct pj_ctx *ctx, const struct pj_array_spec *spec, json_t *arr,
-                       void *dst)
+static bool walk_array(struct pj_ctx *ctx, const struct pj_array_spec *spec, json_t *arr, void *dst)
 {
     size_t count = json_array_size(arr);
     if (count > spec->limit) {

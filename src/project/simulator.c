@@ -38,48 +38,35 @@ const size_t bw_project_sim_var_count = BW_ARRAY_LEN(bw_project_sim_vars);
 
 /* Common rows. */
 #define SIM_NAME(type, kind_)                                                                      \
-    {.key = "name",                                                                                \
-     .kind = PJ_NAME,                                                                              \
-     .flags = PJ_REQUIRED,                                                                         \
-     .store = PJ_ST_STR,                                                                           \
-     .offset = offsetof(type, name),                                                               \
-     .ns = PJ_NS_SIM,                                                                              \
-     .ns_kind = (kind_)}
+    {                                                                                              \
+        .key = "name", .kind = PJ_NAME, .flags = PJ_REQUIRED, .store = PJ_ST_STR,                  \
+        .offset = offsetof(type, name), .ns = PJ_NS_SIM, .ns_kind = (kind_)                        \
+    }
 #define SIM_TANK_REF(key_, type, member, flags_)                                                   \
-    {.key = (key_),                                                                                \
-     .kind = PJ_REF,                                                                               \
-     .flags = (flags_),                                                                            \
-     .store = PJ_ST_SIZE,                                                                          \
-     .offset = offsetof(type, member),                                                             \
-     .ns = PJ_NS_SIM,                                                                              \
-     .ns_kind = BW_SIM_TANK}
+    {                                                                                              \
+        .key = (key_), .kind = PJ_REF, .flags = (flags_), .store = PJ_ST_SIZE,                     \
+        .offset = offsetof(type, member), .ns = PJ_NS_SIM, .ns_kind = BW_SIM_TANK                  \
+    }
 /* A positive quantity up to max_. */
 #define SIM_POSITIVE(key_, type, member, max_)                                                     \
-    {.key = (key_),                                                                                \
-     .kind = PJ_NUMBER,                                                                            \
-     .flags = PJ_REQUIRED | PJ_HAS_MIN | PJ_MIN_EXCLUSIVE | PJ_HAS_MAX,                            \
-     .store = PJ_ST_DOUBLE,                                                                        \
-     .offset = offsetof(type, member),                                                             \
-     .dmin = 0,                                                                                    \
-     .dmax = (max_)}
+    {                                                                                              \
+        .key = (key_), .kind = PJ_NUMBER,                                                          \
+        .flags = PJ_REQUIRED | PJ_HAS_MIN | PJ_MIN_EXCLUSIVE | PJ_HAS_MAX, .store = PJ_ST_DOUBLE,  \
+        .offset = offsetof(type, member), .dmin = 0, .dmax = (max_)                                \
+    }
 /* An optional quantity in [0, max_], default def_. */
 #define SIM_RANGE(key_, type, member, max_, def_)                                                  \
-    {.key = (key_),                                                                                \
-     .kind = PJ_NUMBER,                                                                            \
-     .flags = PJ_HAS_MIN | PJ_HAS_MAX | PJ_HAS_DEFAULT,                                            \
-     .store = PJ_ST_DOUBLE,                                                                        \
-     .offset = offsetof(type, member),                                                             \
-     .dmin = 0,                                                                                    \
-     .dmax = (max_),                                                                               \
-     .def = (def_)}
+    {                                                                                              \
+        .key = (key_), .kind = PJ_NUMBER, .flags = PJ_HAS_MIN | PJ_HAS_MAX | PJ_HAS_DEFAULT,       \
+        .store = PJ_ST_DOUBLE, .offset = offsetof(type, member), .dmin = 0, .dmax = (max_),        \
+        .def = (def_)                                                                              \
+    }
 
 /* ---- signals -------------------------------------------------------- */
 
 static const char *const shape_names[] = {
-    [BW_SHAPE_SINE] = "sine",
-    [BW_SHAPE_RAMP] = "ramp",
-    [BW_SHAPE_SQUARE] = "square",
-    [BW_SHAPE_RANDOM_WALK] = "random_walk",
+    [BW_SHAPE_SINE] = "sine",     [BW_SHAPE_RAMP] = "ramp",
+    [BW_SHAPE_SQUARE] = "square", [BW_SHAPE_RANDOM_WALK] = "random_walk",
     [BW_SHAPE_STEP] = "step",
 };
 
@@ -210,8 +197,7 @@ static void tank_check(struct pj_ctx *ctx, void *dst, size_t index, const struct
     (void)index;
     if (pj_seen_ok(seen, TANK_HEIGHT) && pj_seen_ok(seen, TANK_LEVEL) &&
         tank->level_m > tank->height_m)
-        pj_error_key(ctx, "level_m", "must not be greater than height_m (%.15g)",
-                     tank->height_m);
+        pj_error_key(ctx, "level_m", "must not be greater than height_m (%.15g)", tank->height_m);
 }
 
 /* from and to name different tanks (either may be the outside world). */
@@ -301,8 +287,7 @@ static const struct pj_field simulator_fields[] = {
     {.key = "dosers", .kind = PJ_ARRAY, .array = &sim_arrays[BW_SIM_DOSER]},
 };
 
-static void simulator_check(struct pj_ctx *ctx, void *dst, size_t index,
-                            const struct pj_seen *seen)
+static void simulator_check(struct pj_ctx *ctx, void *dst, size_t index, const struct pj_seen *seen)
 {
     const struct bw_project *p = dst;
     (void)index;

@@ -37,19 +37,16 @@ static void areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
 }
 
 #define ACCESS_LEVEL(member)                                                                       \
-    {.key = "level",                                                                               \
-     .kind = PJ_INT,                                                                               \
-     .flags = PJ_REQUIRED | PJ_HAS_MIN | PJ_HAS_MAX,                                               \
-     .store = PJ_ST_U16,                                                                           \
-     .offset = offsetof(struct bw_project_access, member),                                         \
-     .imin = 1,                                                                                    \
-     .imax = 9999}
+    {                                                                                              \
+        .key = "level", .kind = PJ_INT, .flags = PJ_REQUIRED | PJ_HAS_MIN | PJ_HAS_MAX,            \
+        .store = PJ_ST_U16, .offset = offsetof(struct bw_project_access, member), .imin = 1,       \
+        .imax = 9999                                                                               \
+    }
 #define ACCESS_AREAS(member)                                                                       \
-    {.key = "areas",                                                                               \
-     .kind = PJ_LIST,                                                                              \
-     .flags = PJ_REQUIRED,                                                                         \
-     .offset = offsetof(struct bw_project_access, member),                                         \
-     .list = areas_parse}
+    {                                                                                              \
+        .key = "areas", .kind = PJ_LIST, .flags = PJ_REQUIRED,                                     \
+        .offset = offsetof(struct bw_project_access, member), .list = areas_parse                  \
+    }
 
 static const struct pj_field read_fields[] = {
     ACCESS_LEVEL(read_level),
@@ -107,22 +104,20 @@ enum {
 };
 
 #define TAG_TEXT(key_, member, max_)                                                               \
-    {.key = (key_),                                                                                \
-     .kind = PJ_TEXT,                                                                              \
-     .store = PJ_ST_STR,                                                                           \
-     .offset = offsetof(struct bw_project_tag, member),                                            \
-     .imax = (max_)}
+    {                                                                                              \
+        .key = (key_), .kind = PJ_TEXT, .store = PJ_ST_STR,                                        \
+        .offset = offsetof(struct bw_project_tag, member), .imax = (max_)                          \
+    }
 #define TAG_REF(key_, member, ns_)                                                                 \
-    {.key = (key_),                                                                                \
-     .kind = PJ_REF,                                                                               \
-     .store = PJ_ST_SIZE,                                                                          \
-     .offset = offsetof(struct bw_project_tag, member),                                            \
-     .ns = (ns_)}
+    {                                                                                              \
+        .key = (key_), .kind = PJ_REF, .store = PJ_ST_SIZE,                                        \
+        .offset = offsetof(struct bw_project_tag, member), .ns = (ns_)                             \
+    }
 #define TAG_NUMBER(key_, member)                                                                   \
-    {.key = (key_),                                                                                \
-     .kind = PJ_NUMBER,                                                                            \
-     .store = PJ_ST_DOUBLE,                                                                        \
-     .offset = offsetof(struct bw_project_tag, member)}
+    {                                                                                              \
+        .key = (key_), .kind = PJ_NUMBER, .store = PJ_ST_DOUBLE,                                   \
+        .offset = offsetof(struct bw_project_tag, member)                                          \
+    }
 
 static const struct pj_field tag_fields[] = {
     [TAG_NAME] = {.key = "name",

@@ -62,7 +62,8 @@ static inline long pt_find(const struct bw_project_errors *errors, const char *p
                            const char *reason)
 {
     for (size_t i = 0; i < errors->count; i++)
-        if (strcmp(errors->items[i].path, path) == 0 && strcmp(errors->items[i].reason, reason) == 0)
+        if (strcmp(errors->items[i].path, path) == 0 &&
+            strcmp(errors->items[i].reason, reason) == 0)
             return (long)i;
     return -1;
 }

@@ -27,7 +27,8 @@
 #define TAGS(t) PRE "'tags':[" t "]}"
 #define SIM(s) "{'format':1,'name':'plant','simulator':{" s "}}"
 #define TANK(n) "{'name':'" n "','area_m2':10,'height_m':5,'level_m':2}"
-#define DEV(d) "{'format':1,'name':'p','scan_classes':[{'name':'fast','period_ms':100}],'devices':[" d "]}"
+#define DEV(d)                                                                                     \
+    "{'format':1,'name':'p','scan_classes':[{'name':'fast','period_ms':100}],'devices':[" d "]}"
 #define A16 "aaaaaaaaaaaaaaaa"
 
 struct bad_case {
@@ -58,8 +59,8 @@ static const struct bad_case cases[] = {
     {"tag_type_missing", TAGS("{'name':'a'}"), "tags[0].type", "is required"},
     {"tag_unknown_key", TAGS("{'name':'a','type':'int','unti':'m'}"), "tags[0].unti",
      "unknown key"},
-    {"tag_odd_unknown_key", TAGS("{'name':'a','type':'int','bad key':1}"),
-     "tags[0][\"bad key\"]", "unknown key"},
+    {"tag_odd_unknown_key", TAGS("{'name':'a','type':'int','bad key':1}"), "tags[0][\"bad key\"]",
+     "unknown key"},
     {"tag_name_not_string", TAGS("{'name':5,'type':'int'}"), "tags[0].name", "must be a string"},
     {"tag_name_space", TAGS("{'name':'Pump 1','type':'int'}"), "tags[0].name",
      "\"Pump 1\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
@@ -69,9 +70,8 @@ static const struct bad_case cases[] = {
      "\"\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
     {"tag_name_control", TAGS("{'name':'a\\u0001b','type':'int'}"), "tags[0].name",
      "\"a\\x01b\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
-    {"tag_name_too_long",
-     TAGS("{'name':'" A16 A16 A16 A16 A16 A16 A16 A16 "a','type':'int'}"), "tags[0].name",
-     "must be at most 128 bytes"},
+    {"tag_name_too_long", TAGS("{'name':'" A16 A16 A16 A16 A16 A16 A16 A16 "a','type':'int'}"),
+     "tags[0].name", "must be at most 128 bytes"},
     {"tag_name_duplicate", TAGS("{'name':'P1','type':'int'},{'name':'P1','type':'int'}"),
      "tags[1].name", "duplicate name \"P1\" (first used at tags[0].name)"},
     {"tag_unit_not_string", TAGS("{'name':'a','type':'float','unit':5}"), "tags[0].unit",
@@ -99,8 +99,8 @@ static const struct bad_case cases[] = {
      "tags[0].initial", "is only for memory tags (tags without a \"device\")"},
     {"tag_initial_type", TAGS("{'name':'a','type':'int','initial':'x'}"), "tags[0].initial",
      "must be an integer (the tag is int)"},
-    {"tag_initial_real_for_int", TAGS("{'name':'a','type':'int','initial':1.5}"),
-     "tags[0].initial", "must be an integer (the tag is int)"},
+    {"tag_initial_real_for_int", TAGS("{'name':'a','type':'int','initial':1.5}"), "tags[0].initial",
+     "must be an integer (the tag is int)"},
     {"tag_initial_bool", TAGS("{'name':'a','type':'bool','initial':1}"), "tags[0].initial",
      "must be true or false (the tag is bool)"},
     {"tag_initial_range", TAGS("{'name':'a','type':'float','min':0,'max':10,'initial':11}"),
@@ -122,7 +122,8 @@ static const struct bad_case cases[] = {
           "'access':{'write':{'level':100,'areas':[1]}}}"),
      "tags[0].access.write", "\"T1.level\" is read-only, so the tag cannot be writable"},
     /* access */
-    {"access_level_zero", TAGS("{'name':'a','type':'int','access':{'read':{'level':0,'areas':[1]}}}"),
+    {"access_level_zero",
+     TAGS("{'name':'a','type':'int','access':{'read':{'level':0,'areas':[1]}}}"),
      "tags[0].access.read.level", "must be between 1 and 9999"},
     {"access_level_high",
      TAGS("{'name':'a','type':'int','access':{'write':{'level':10000,'areas':[1]}}}"),
@@ -171,8 +172,9 @@ static const struct bad_case cases[] = {
          "'scan_class':'fast'}"),
      "devices[1].name", "duplicate name \"d\" (first used at devices[0].name)"},
     /* simulator */
-    {"sim_shared_names", SIM("'tanks':[" TANK("X") "],'pumps':[{'name':'X','flow_m3h':1,"
-                             "'pressure_bar':1}]"),
+    {"sim_shared_names",
+     SIM("'tanks':[" TANK("X") "],'pumps':[{'name':'X','flow_m3h':1,"
+                               "'pressure_bar':1}]"),
      "simulator.pumps[0].name", "duplicate name \"X\" (first used at simulator.tanks[0].name)"},
     {"sim_tank_area", SIM("'tanks':[{'name':'T','area_m2':0,'height_m':5,'level_m':2}]"),
      "simulator.tanks[0].area_m2", "must be greater than 0 and at most 1000000"},
@@ -191,7 +193,7 @@ static const struct bad_case cases[] = {
      "is required"},
     {"sim_doser_rate",
      SIM("'tanks':[" TANK("T") "],'dosers':[{'name':'D','tank':'T','max_dose_mg_l':1,"
-         "'rate_pct':101}]"),
+                               "'rate_pct':101}]"),
      "simulator.dosers[0].rate_pct", "must be between 0 and 100"},
     {"sim_signal_shape",
      SIM("'signals':[{'name':'S','shape':'saw','min':0,'max':1,'period_ms':100}]"),
@@ -243,8 +245,9 @@ static void test_invalid_json(void **state)
     assert_string_equal(errors.items[0].reason,
                         "invalid JSON at line 2, column 8: unexpected token near '}'");
     assert_int_equal(parse_errors("{'format':1,'format':1}", &errors), BW_EMALFORMED);
-    assert_string_equal(errors.items[0].reason,
-                        "invalid JSON at line 1, column 20: duplicate object key near '\"format\"'");
+    assert_string_equal(
+        errors.items[0].reason,
+        "invalid JSON at line 1, column 20: duplicate object key near '\"format\"'");
     assert_int_equal(parse_errors("", &errors), BW_EMALFORMED);
     assert_string_equal(errors.items[0].path, "");
     bw_project_errors_clear(&errors);
@@ -281,9 +284,9 @@ static void test_many_errors_at_once(void **state)
     assert_int_equal(errors.count, 10);
     assert_int_equal(errors.omitted, 0);
     /* Sections in dependency order: the top level, then each section. */
-    assert_true(pt_find(&errors, "tags[0].type", "\"flaot\" is not one of bool, int, float, "
-                                                 "string") <
-                pt_find(&errors, "tags[1].name", "is required"));
+    assert_true(pt_find(&errors, "tags[0].type",
+                        "\"flaot\" is not one of bool, int, float, "
+                        "string") < pt_find(&errors, "tags[1].name", "is required"));
     bw_project_errors_clear(&errors);
 }
 
@@ -348,9 +351,8 @@ int main(void)
     static struct CMUnitTest tests[BW_ARRAY_LEN(cases) + 5];
     size_t n = 0;
     for (size_t i = 0; i < BW_ARRAY_LEN(cases); i++, n++) {
-        tests[n] = (struct CMUnitTest){.name = cases[i].name,
-                                       .test_func = test_bad_case,
-                                       .initial_state = (void *)&cases[i]};
+        tests[n] = (struct CMUnitTest){
+            .name = cases[i].name, .test_func = test_bad_case, .initial_state = (void *)&cases[i]};
     }
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_invalid_json);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many_errors_at_once);

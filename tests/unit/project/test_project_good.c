@@ -128,7 +128,7 @@ static void test_fixture_tags(void **state)
     assert_int_equal(t->device, 1);
     assert_int_equal(t->scan_class, 1);
     assert_int_equal(t->sim_kind, BW_SIM_VALVE);
-    assert_int_equal(t->access.read_level, 1);          /* default */
+    assert_int_equal(t->access.read_level, 1);           /* default */
     assert_int_equal(t->access.read_areas, 0xFFFFFFFEu); /* every area */
     assert_int_equal(t->access.write_areas, (1u << 2) | (1u << 31));
     assert_int_equal(t->access.write_permission, BW_PERM_TAG_WRITE); /* default */
@@ -181,11 +181,11 @@ static void test_minimal_and_defaults(void **state)
 static void test_dotted_element_names(void **state)
 {
     (void)state;
-    struct bw_project *p = pt_parse_ok(
-        "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':10}],"
-        "'devices':[{'name':'d','driver':'sim','scan_class':'f'}],"
-        "'simulator':{'tanks':[{'name':'a.b.c','area_m2':1,'height_m':2,'level_m':1}]},"
-        "'tags':[{'name':'x','type':'float','device':'d','address':'a.b.c.volume'}]}");
+    struct bw_project *p =
+        pt_parse_ok("{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':10}],"
+                    "'devices':[{'name':'d','driver':'sim','scan_class':'f'}],"
+                    "'simulator':{'tanks':[{'name':'a.b.c','area_m2':1,'height_m':2,'level_m':1}]},"
+                    "'tags':[{'name':'x','type':'float','device':'d','address':'a.b.c.volume'}]}");
     assert_int_equal(p->tags[0].sim_kind, BW_SIM_TANK);
     assert_string_equal(bw_project_sim_vars[p->tags[0].sim_var].name, "volume");
     bw_project_free(p);
@@ -198,7 +198,7 @@ static void test_vocabularies(void **state)
     assert_string_equal(bw_permission_name(BW_PERM_SESSION_MANAGE), "session.manage");
     assert_string_equal(bw_permission_name(BW_PERM_OVERRIDE), "override");
     assert_null(bw_permission_name(BW_PERM_COUNT_));
-    assert_null(bw_permission_name((enum bw_permission)-1));
+    assert_null(bw_permission_name((enum bw_permission) - 1));
 
     assert_int_equal(bw_project_sim_var_count, 12);
     size_t writable = 0;
