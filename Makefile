@@ -7,12 +7,13 @@
 JOBS        ?= $(shell nproc)
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
+TSAN_BUILD  ?= build-tsan
 BENCH_BUILD ?= build-bench
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
 DEMO_STATE  ?= $(CURDIR)/.demo-state
 
-.PHONY: all deps build demo check check-static check-format test test-asan bench fuzz format clean
+.PHONY: all deps build demo check check-static check-format test test-asan test-tsan bench fuzz format clean
 
 all: build
 
@@ -26,7 +27,7 @@ build: deps
 demo: build
 	@./scripts/demo.sh $(BUILD)/bulwark examples/waterworks $(DEMO_STATE)
 
-check: deps check-static test test-asan
+check: deps check-static test test-asan test-tsan
 	@echo "check: all passed"
 
 check-static: check-format
@@ -46,6 +47,12 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
+# The modules with lock-free concurrency also run under ThreadSanitizer.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBW_TSAN=ON -DBW_BENCH=OFF
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L 'core|drivers'
+
 bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DBW_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
@@ -60,4 +67,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -237,7 +237,7 @@ static void slot_copy(const struct bw_core *core, uint32_t id, struct bw_tag_sta
         break;
     case BW_TYPE_STRING: {
         const struct string_slot *s = &core->strings[core->hot[id].string_index];
-        uint64_t words[STRING_WORDS];
+        uint64_t words[STRING_WORDS] = {0};
         size_t len = (size_t)atomic_load_explicit(&s->len, memory_order_relaxed);
         if (len > BW_TAG_STRING_MAX)
             len = 0; /* torn read; the sequence check will retry */
