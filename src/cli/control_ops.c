@@ -201,7 +201,7 @@ static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *re
             bw_cli_value_from_text(def->type, req->text, req->value.len, &value) != BW_OK) {
             rc = BW_ETYPE;
             int fits = bw_snprintf(err.message, sizeof(err.message),
-                                   "tag %s is of type %s; the text given is not a %s value",
+                                   "tag %s is of type %s and the text given is not a valid %s",
                                    req->tag, bw_type_name(def->type), bw_type_name(def->type));
             (void)fits; /* the message is shortened, never lost */
         } else {
