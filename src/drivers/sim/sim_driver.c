@@ -202,12 +202,13 @@ static int bind_all(struct sim_driver *d, size_t device)
         n += p->tags[i].device == device;
     d->bindings = bw_calloc(n, sizeof(*d->bindings));
     d->batch = bw_calloc(n, sizeof(*d->batch));
-    /* One group per distinct period, the device's own included. */
-    d->groups = bw_calloc(n + 1, sizeof(*d->groups));
+    /* At most one group per distinct period, so never more than n. */
+    d->groups = bw_calloc(n, sizeof(*d->groups));
     if (!d->bindings || !d->batch || !d->groups)
         return BW_ENOMEM;
-    uint32_t dev_period = p->scan_classes[p->devices[device].scan_class].period_ms;
-    d->tick_ms = dev_period;
+    /* The thread ticks at the shortest of the device's and its tags'
+     * periods. */
+    d->tick_ms = p->scan_classes[p->devices[device].scan_class].period_ms;
     for (size_t i = 0; i < p->tag_count; i++) {
         if (p->tags[i].device != device)
             continue;
