@@ -145,7 +145,9 @@ BW_MUST_CHECK int bw_core_update_push(struct bw_core *core, const struct bw_tag_
  * when the write is accepted. value->s is borrowed for the call only. */
 typedef int (*bw_core_writer_fn)(void *ctx, uint32_t tag, const struct bw_value *value);
 
-/* Routes writes of tag id to fn (a driver). Only before bw_core_start(). */
+/* Routes writes of tag id to fn (a driver). Only before bw_core_start().
+ * fn and ctx must stay valid for as long as anyone can call
+ * bw_core_write(): stop the interfaces before freeing the driver. */
 BW_MUST_CHECK int bw_core_tag_set_writer(struct bw_core *core, uint32_t id, bw_core_writer_fn fn,
                                          void *ctx);
 
