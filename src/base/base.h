@@ -118,7 +118,7 @@ void bw_buf_reset(struct bw_buf *buf); /* keeps the memory, len = 0 */
 BW_MUST_CHECK int bw_buf_append(struct bw_buf *buf, const void *data, size_t len);
 BW_MUST_CHECK int bw_buf_append_str(struct bw_buf *buf, const char *s);
 BW_MUST_CHECK int bw_buf_printf(struct bw_buf *buf, const char *fmt, ...) BW_PRINTF(2, 3);
-BW_MUST_CHECK int bw_buf_vprintf(struct bw_buf *buf, const char *fmt, va_list ap);
+BW_MUST_CHECK int bw_buf_vprintf(struct bw_buf *buf, const char *fmt, va_list ap) BW_PRINTF(2, 0);
 
 /* Copies src into dst (size dstsize), always NUL-terminating; returns
  * strlen(src) so truncation is detectable (>= dstsize). */

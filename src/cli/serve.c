@@ -13,6 +13,7 @@
 #include "project/project.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -168,6 +169,10 @@ static int serve(const struct serve_config *cfg)
                    cfg->state_dir, rc == BW_EIO ? strerror(errno) : bw_strerror(rc));
     }
     if (!rc) {
+        /* Parsing a large project.json builds a JSON tree many times the
+         * size of what is kept; give those pages back to the system so a
+         * 24/7 daemon's resident size reflects what it really holds. */
+        malloc_trim(0);
         bw_log(BW_LOG_INFO, BW_LOGC_MAIN,
                "ready: project %s, %zu tags, %zu devices; control socket %s/%s", project->name,
                project->tag_count, project->device_count, cfg->state_dir, BW_CLI_CONTROL_SOCKET);
