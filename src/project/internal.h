@@ -197,6 +197,9 @@ bool pj_name_valid(const char *s, size_t len);
  * nothing) or NULL; sets ctx->nomem when the table cannot grow. */
 const struct pj_name_entry *pj_names_add(struct pj_ctx *ctx, enum pj_ns ns, const char *name,
                                          size_t len, uint32_t kind, size_t index);
+/* Makes room for more names at once (one allocation, not a doubling
+ * series); sets ctx->nomem when it cannot. */
+void pj_names_reserve(struct pj_ctx *ctx, enum pj_ns ns, size_t more);
 const struct pj_name_entry *pj_names_find(const struct pj_ctx *ctx, enum pj_ns ns, const char *name,
                                           size_t len);
 /* "tags[3].name" for an entry, into out (size bytes); returns out. */

@@ -91,9 +91,12 @@ static struct pj_name_entry *table_probe(const struct pj_names *t, const char *n
     }
 }
 
-static bool table_grow(struct pj_names *t)
+/* Rehashes into at least twice the room for want names. */
+static bool table_grow(struct pj_names *t, size_t want)
 {
     size_t cap = t->slots ? (t->mask + 1) * 2 : 64;
+    while (cap / 2 < want)
+        cap *= 2;
     struct pj_name_entry *slots = bw_calloc(cap, sizeof(*slots));
     if (!slots)
         return false;
@@ -115,7 +118,7 @@ const struct pj_name_entry *pj_names_add(struct pj_ctx *ctx, enum pj_ns ns, cons
 {
     struct pj_names *t = &ctx->names[ns];
     if (!t->slots || (t->count + 1) * 2 > t->mask + 1) {
-        if (!table_grow(t)) {
+        if (!table_grow(t, t->count + 1)) {
             ctx->nomem = true;
             return NULL;
         }
@@ -126,6 +129,17 @@ const struct pj_name_entry *pj_names_add(struct pj_ctx *ctx, enum pj_ns ns, cons
     *e = (struct pj_name_entry){.name = name, .len = (uint32_t)len, .kind = kind, .index = index};
     t->count++;
     return NULL;
+}
+
+void pj_names_reserve(struct pj_ctx *ctx, enum pj_ns ns, size_t more)
+{
+    struct pj_names *t = &ctx->names[ns];
+    size_t want = t->count + more;
+    /* Bounded by the element limits, so the doubling cannot overflow. */
+    if (ns == PJ_NS_NONE || want > BW_PROJECT_MAX_TAGS || (t->slots && want * 2 <= t->mask + 1))
+        return;
+    if (!table_grow(t, want))
+        ctx->nomem = true;
 }
 
 const struct pj_name_entry *pj_names_find(const struct pj_ctx *ctx, enum pj_ns ns, const char *name,
