@@ -17,6 +17,7 @@ clang-format
 cppcheck
 libjansson-dev
 libcmocka-dev
+python3-jsonschema
 python3
 "
 

@@ -114,6 +114,7 @@ static struct bw_project_error *error_slot(struct pj_ctx *ctx)
     return &errors->items[errors->count++];
 }
 
+BW_PRINTF(3, 0)
 static void error_vadd(struct pj_ctx *ctx, const char *path, const char *fmt, va_list ap)
 {
     struct bw_project_error *err = error_slot(ctx);
