@@ -126,7 +126,8 @@ struct pj_field {
     uint32_t ns_kind; /* the kind registered or expected (PJ_NS_SIM) */
     const struct pj_object_spec *object;
     const struct pj_array_spec *array;
-    void (*list)(struct pj_ctx *ctx, json_t *value, void *field_dst);
+    /* PJ_LIST: checks and stores the array; false when it reported errors. */
+    bool (*list)(struct pj_ctx *ctx, json_t *value, void *field_dst);
 };
 
 /* Which fields an object had (value[i], whatever its validity) and which

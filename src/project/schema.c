@@ -337,8 +337,7 @@ static bool walk_value(struct pj_ctx *ctx, const struct pj_field *f, json_t *v, 
     case PJ_ARRAY:
         return walk_array(ctx, f->array, v, dst);
     case PJ_LIST:
-        f->list(ctx, v, (char *)dst + f->offset);
-        return true;
+        return f->list(ctx, v, (char *)dst + f->offset);
     case PJ_ANY:
         return true;
     default:

@@ -70,20 +70,21 @@ static const char *const shape_names[] = {
     [BW_SHAPE_STEP] = "step",
 };
 
-static void steps_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
+static bool steps_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
 {
     struct bw_project_signal *sig = field_dst;
     size_t count = json_array_size(value);
     if (count == 0 || count > PJ_MAX_STEPS) {
         pj_error(ctx, "must have 1 to %u values", PJ_MAX_STEPS);
-        return;
+        return false;
     }
     sig->steps = bw_calloc(count, sizeof(*sig->steps));
     if (!sig->steps) {
         ctx->nomem = true;
-        return;
+        return false;
     }
     sig->step_count = count;
+    bool ok = true;
     for (size_t i = 0; i < count; i++) {
         json_t *v = json_array_get(value, i);
         if (json_is_number(v)) {
@@ -93,7 +94,9 @@ static void steps_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
         size_t saved = pj_path_push_index(ctx, i);
         pj_error(ctx, "must be a number");
         pj_path_pop(ctx, saved);
+        ok = false;
     }
+    return ok;
 }
 
 enum { SIG_NAME, SIG_SHAPE, SIG_MIN, SIG_MAX, SIG_PERIOD, SIG_STEPS, SIG_MAX_STEP };

@@ -6,34 +6,43 @@
  */
 #include "project/internal.h"
 
-#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 /* ---- access --------------------------------------------------------- */
 
 /* An area list becomes a bit mask (bit n: area n). */
-static void areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
+static bool areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
 {
     uint32_t mask = 0;
     size_t count = json_array_size(value);
+    bool ok = count > 0;
     if (count == 0)
         pj_error(ctx, "must list at least one area");
     for (size_t i = 0; i < count; i++) {
         json_t *v = json_array_get(value, i);
-        size_t saved = pj_path_push_index(ctx, i);
         json_int_t area = json_is_integer(v) ? json_integer_value(v) : 0;
+        const char *why = NULL;
         if (!json_is_integer(v))
-            pj_error(ctx, "must be an integer");
+            why = "must be an integer";
         else if (area < 1 || area > 31)
-            pj_error(ctx, "must be between 1 and 31");
-        else if (mask & (1u << area))
+            why = "must be between 1 and 31";
+        if (!why && (mask & (1u << area))) {
+            size_t saved = pj_path_push_index(ctx, i);
             pj_error(ctx, "area %d is listed twice", (int)area);
-        else
+            pj_path_pop(ctx, saved);
+            ok = false;
+        } else if (why) {
+            size_t saved = pj_path_push_index(ctx, i);
+            pj_error(ctx, "%s", why);
+            pj_path_pop(ctx, saved);
+            ok = false;
+        } else {
             mask |= 1u << area;
-        pj_path_pop(ctx, saved);
+        }
     }
     memcpy(field_dst, &mask, sizeof(mask));
+    return ok;
 }
 
 #define ACCESS_LEVEL(member)                                                                       \

@@ -205,6 +205,10 @@ static const struct bad_case cases[] = {
      SIM("'signals':[{'name':'S','shape':'step','min':0,'max':10,'period_ms':100,"
          "'steps':[1,11]}]"),
      "simulator.signals[0].steps[1]", "must be between min (0) and max (10)"},
+    {"sim_step_not_number",
+     SIM("'signals':[{'name':'S','shape':'step','min':0,'max':10,'period_ms':100,"
+         "'steps':[1,'x']}]"),
+     "simulator.signals[0].steps[1]", "must be a number"},
     {"sim_max_step_zero",
      SIM("'signals':[{'name':'S','shape':'random_walk','min':0,'max':1,'period_ms':100,"
          "'max_step':0}]"),
