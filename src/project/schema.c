@@ -110,7 +110,7 @@ static bool store_string(struct pj_ctx *ctx, const struct pj_field *f, void *dst
 {
     if (f->store != PJ_ST_STR)
         return true;
-    char *copy = bw_strndup(s, len);
+    char *copy = pj_pool_strndup(ctx->pool, s, len);
     if (!copy) {
         ctx->nomem = true;
         return false;

@@ -221,7 +221,7 @@ static void initial_parse(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t
             pj_error(ctx, "must be at most %u bytes", PJ_INITIAL_STRING_MAX);
         if (ok) {
             out->len = json_string_length(v);
-            out->v.s = bw_strndup(json_string_value(v), out->len);
+            out->v.s = pj_pool_strndup(ctx->pool, json_string_value(v), out->len);
             ctx->nomem = ctx->nomem || !out->v.s;
         }
         break;
