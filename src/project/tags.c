@@ -23,11 +23,14 @@ static bool areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
         json_t *v = json_array_get(value, i);
         json_int_t area = json_is_integer(v) ? json_integer_value(v) : 0;
         const char *why = NULL;
+        uint32_t bit = 0;
         if (!json_is_integer(v))
             why = "must be an integer";
         else if (area < 1 || area > 31)
             why = "must be between 1 and 31";
-        if (!why && (mask & (1u << area))) {
+        else
+            bit = 1u << (unsigned)area;
+        if (!why && (mask & bit)) {
             size_t saved = pj_path_push_index(ctx, i);
             pj_error(ctx, "area %d is listed twice", (int)area);
             pj_path_pop(ctx, saved);
@@ -38,7 +41,7 @@ static bool areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
             pj_path_pop(ctx, saved);
             ok = false;
         } else {
-            mask |= 1u << area;
+            mask |= bit;
         }
     }
     memcpy(field_dst, &mask, sizeof(mask));
