@@ -250,16 +250,22 @@ int bw_core_sub_fd(const struct bw_sub *sub)
 
 bool bw_core_sub_wait(struct bw_sub *sub, int timeout_ms)
 {
+    uint64_t value;
+    ssize_t unused;
     /* Not armed: the reader has not drained its ring, or the engine has
-     * already signalled; either way there is something to poll. */
-    if (!atomic_load(&sub->armed))
+     * already signalled; either way there is something to poll. The
+     * eventfd is non-blocking: consume a pending signal so that it does
+     * not wake the next wait for changes already taken. */
+    if (!atomic_load(&sub->armed)) {
+        unused = read(sub->event_fd, &value, sizeof(value));
+        (void)unused; /* EAGAIN: nothing was pending */
         return true;
+    }
     struct pollfd pfd = {.fd = sub->event_fd, .events = POLLIN};
     int rc = poll(&pfd, 1, timeout_ms);
     if (rc <= 0)
         return false;
-    uint64_t value;
-    ssize_t unused = read(sub->event_fd, &value, sizeof(value));
+    unused = read(sub->event_fd, &value, sizeof(value));
     (void)unused; /* a spurious wake-up costs one empty poll */
     return true;
 }
