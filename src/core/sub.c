@@ -88,10 +88,13 @@ void bw_core_sub_free(struct bw_sub *sub)
         if (atomic_load_explicit(&core->hot[i].sub_mask, memory_order_relaxed) & bit)
             atomic_fetch_and(&core->hot[i].sub_mask, ~bit);
     }
+    /* The index stays ours until no engine pass can still hold a mask
+     * with our bit: released earlier, a new subscriber taking it would
+     * receive changes of tags it never asked for. */
+    wait_engine_quiescent(core);
     pthread_mutex_lock(&core->subs_lock);
     atomic_store(&core->subs[sub->index], NULL);
     pthread_mutex_unlock(&core->subs_lock);
-    wait_engine_quiescent(core);
     close(sub->event_fd);
     bw_free(sub->slots);
     bw_free(sub);
@@ -197,14 +200,19 @@ static int read_slot(struct bw_sub *sub, struct bw_tag_change *out)
 }
 
 /* Moves the tail past what the engine has overwritten and counts it. The
- * 64-bit published head makes the count exact whatever the stamps say. */
+ * 64-bit published head makes the count exact whatever the stamps say.
+ * The reader may be ahead of the published head (it reads records of the
+ * engine's current batch before the batch is published), so every
+ * comparison is written to hold without wrapping. */
 static void skip_lapped(struct bw_sub *sub)
 {
     uint64_t head = atomic_load_explicit(&sub->published_head, memory_order_acquire);
     uint64_t cap = sub->mask + 1;
-    if (head - sub->tail <= cap)
-        head = sub->tail + cap + 1; /* overwritten beyond what is published */
-    uint64_t oldest = head - cap;
+    /* At least the record at the tail is gone: the caller saw it
+     * overwritten, or the published head is more than a lap ahead. */
+    uint64_t oldest = sub->tail + 1;
+    if (head > sub->tail + cap)
+        oldest = head - cap;
     uint64_t lost = oldest - sub->tail;
     sub->tail = oldest;
     atomic_fetch_add_explicit(&sub->lost, lost, memory_order_relaxed);
@@ -216,7 +224,7 @@ size_t bw_core_sub_poll(struct bw_sub *sub, struct bw_tag_change *out, size_t ma
     size_t n = 0;
     bool rearmed = false;
     uint64_t head = atomic_load_explicit(&sub->published_head, memory_order_acquire);
-    if (head - sub->tail > sub->mask + 1)
+    if (head > sub->tail + sub->mask + 1)
         skip_lapped(sub);
     while (n < max) {
         int got = read_slot(sub, &out[n]);

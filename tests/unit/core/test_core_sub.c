@@ -14,6 +14,10 @@
 #include "unit/core/core_test_util.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <string.h>
 
 static const struct bw_core_tag_def defs[] = {
@@ -198,6 +202,72 @@ static void test_subscriber_limit_and_free_while_running(void **state)
     bw_core_free(core);
 }
 
+/* Subscribers come and go on several threads while updates flow; each
+ * one must only ever receive the tag it subscribed to, even when it
+ * reuses the index of one just freed. */
+struct churn {
+    struct bw_core *core;
+    atomic_bool stop;
+    atomic_long wrong;
+    atomic_long received;
+};
+
+static void *churn_producer(void *arg)
+{
+    struct churn *c = arg;
+    for (int64_t k = 0; !atomic_load(&c->stop); k++) {
+        struct bw_tag_update u[2] = {float_update(0, (double)k, k), float_update(1, (double)k, k)};
+        size_t queued;
+        if (bw_core_update_push(c->core, u, 2, &queued) == BW_EFULL)
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void *churn_subscriber(void *arg)
+{
+    struct churn *c = arg;
+    for (uint32_t round = 0; !atomic_load(&c->stop); round++) {
+        uint32_t want = round % 2;
+        struct bw_sub *sub;
+        if (bw_core_sub_new(c->core, 64, &sub) != BW_OK)
+            continue; /* all 64 taken for a moment: try again */
+        if (bw_core_sub_add_tag(sub, want) != BW_OK)
+            atomic_fetch_add(&c->wrong, 1);
+        for (int i = 0; i < 3; i++) {
+            struct bw_tag_change ch[64];
+            size_t n = bw_core_sub_poll(sub, ch, 64);
+            for (size_t k = 0; k < n; k++) {
+                if (ch[k].tag != want)
+                    atomic_fetch_add(&c->wrong, 1);
+            }
+            atomic_fetch_add(&c->received, (long)n);
+            (void)bw_core_sub_wait(sub, 1);
+        }
+        bw_core_sub_free(sub);
+    }
+    return NULL;
+}
+
+static void test_reused_index_gets_only_its_tags(void **state)
+{
+    (void)state;
+    struct churn c = {.core = start_core()};
+    pthread_t producer, subscribers[4];
+    assert_int_equal(pthread_create(&producer, NULL, churn_producer, &c), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&subscribers[i], NULL, churn_subscriber, &c), 0);
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+    atomic_store(&c.stop, true);
+    pthread_join(producer, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(subscribers[i], NULL);
+    bw_core_free(c.core);
+    assert_true(atomic_load(&c.received) > 100);
+    assert_int_equal(atomic_load(&c.wrong), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_slow_subscriber_loses_oldest_counted),
         cmocka_unit_test(test_eventfd_wakes_reader),
         cmocka_unit_test(test_subscriber_limit_and_free_while_running),
+        cmocka_unit_test(test_reused_index_gets_only_its_tags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
