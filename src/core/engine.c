@@ -109,7 +109,7 @@ static void engine_sleep(struct bw_core *core)
     atomic_thread_fence(memory_order_seq_cst);
     if (!bw_core_queue_peek(&core->queue) && !atomic_load(&core->stop_requested)) {
         struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_nsec += ENGINE_IDLE_WAIT_MS * 1000000L;
         if (deadline.tv_nsec >= 1000000000L) {
             deadline.tv_sec++;

@@ -128,6 +128,7 @@ struct bw_core {
     struct update_queue queue;
 
     pthread_t thread;
+    bool sync_ready; /* the mutexes and condition below exist */
     bool started;
     _Atomic bool stop_requested;
     _Atomic bool running;

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int compare_names(const void *a, const void *b, void *arg)
 {
@@ -78,6 +79,32 @@ static int table_fill(struct bw_core *core, const struct bw_core_tag_def *defs, 
     return BW_OK;
 }
 
+/* The engine's idle wait is timed on the monotonic clock, so a step of
+ * the wall clock can neither stall nor spin it. */
+static int sync_init(struct bw_core *core)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return BW_ENOMEM;
+    int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&core->wake_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0)
+        return BW_ENOMEM;
+    if (pthread_mutex_init(&core->wake_lock, NULL) != 0) {
+        pthread_cond_destroy(&core->wake_cond);
+        return BW_ENOMEM;
+    }
+    if (pthread_mutex_init(&core->subs_lock, NULL) != 0) {
+        pthread_cond_destroy(&core->wake_cond);
+        pthread_mutex_destroy(&core->wake_lock);
+        return BW_ENOMEM;
+    }
+    core->sync_ready = true;
+    return BW_OK;
+}
+
 int bw_core_new(const struct bw_core_tag_def *defs, size_t n, const struct bw_core_config *config,
                 struct bw_core **out)
 {
@@ -88,12 +115,11 @@ int bw_core_new(const struct bw_core_tag_def *defs, size_t n, const struct bw_co
     if (!core)
         return BW_ENOMEM;
     core->tag_count = n;
-    pthread_mutex_init(&core->wake_lock, NULL);
-    pthread_cond_init(&core->wake_cond, NULL);
-    pthread_mutex_init(&core->subs_lock, NULL);
     size_t capacity =
         config && config->update_queue_capacity ? config->update_queue_capacity : 65536;
-    int rc = table_alloc(core, defs, n);
+    int rc = sync_init(core);
+    if (!rc)
+        rc = table_alloc(core, defs, n);
     if (!rc)
         rc = table_fill(core, defs, n);
     if (!rc)
@@ -118,9 +144,11 @@ void bw_core_free(struct bw_core *core)
     bw_free(core->by_name);
     bw_free(core->names);
     bw_free(core->strings);
-    pthread_mutex_destroy(&core->wake_lock);
-    pthread_cond_destroy(&core->wake_cond);
-    pthread_mutex_destroy(&core->subs_lock);
+    if (core->sync_ready) {
+        pthread_mutex_destroy(&core->wake_lock);
+        pthread_cond_destroy(&core->wake_cond);
+        pthread_mutex_destroy(&core->subs_lock);
+    }
     bw_free(core);
 }
 
