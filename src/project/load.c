@@ -120,8 +120,38 @@ static void plain_text(char *out, size_t size, const char *text)
     out[n] = '\0';
 }
 
+/* Counts the JSON values of data cheaply, before the parser builds its
+ * tree: each value after the first is introduced by one of [ { , : outside
+ * a string. Malformed text is left for the parser to describe. */
+static size_t count_json_values(const char *data, size_t len)
+{
+    size_t count = 1;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{' || c == ',' || c == ':') {
+            count++;
+        }
+    }
+    return count;
+}
+
 static json_t *parse_json(struct pj_ctx *ctx, const char *data, size_t len)
 {
+    size_t values = count_json_values(data, len);
+    if (values > BW_PROJECT_MAX_JSON_VALUES) {
+        pj_error_at(ctx, "", "the project holds about %zu JSON values; at most %u are allowed",
+                    values, BW_PROJECT_MAX_JSON_VALUES);
+        ctx->too_large = true;
+        return NULL;
+    }
     json_error_t jerr;
     json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root)

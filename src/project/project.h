@@ -63,6 +63,11 @@
 /* Limits that give a clear error instead of exhausting the machine. */
 #define BW_PROJECT_MAX_FILE_BYTES (64u * 1024u * 1024u)
 #define BW_PROJECT_MAX_DEPTH 16
+/* JSON values (counted as the structural characters outside strings):
+ * the parser's tree costs tens of bytes per value, so this bounds the
+ * memory a hostile file can make the loader use; a realistic project at
+ * the tag limit has 2.5 to 4 million. */
+#define BW_PROJECT_MAX_JSON_VALUES 5000000u
 #define BW_PROJECT_MAX_TAGS 100000u
 #define BW_PROJECT_MAX_DEVICES 1024u
 #define BW_PROJECT_MAX_SCAN_CLASSES 64u

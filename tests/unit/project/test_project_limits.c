@@ -58,6 +58,40 @@ static void test_parse_too_large(void **state)
     free(data);
 }
 
+/* A file under the byte limit that would still make the parser build an
+ * enormous tree is refused before parsing. */
+static void test_parse_too_many_values(void **state)
+{
+    (void)state;
+    const char head[] = "{\"tags\":[";
+    /* Each "[]," counts twice (its [ and its ,), plus { : [ and the top. */
+    size_t items = BW_PROJECT_MAX_JSON_VALUES / 2;
+    size_t len = sizeof(head) - 1 + items * 3 + 2;
+    char *data = malloc(len);
+    assert_non_null(data);
+    memcpy(data, head, sizeof(head) - 1);
+    size_t at = sizeof(head) - 1;
+    for (size_t i = 0; i < items; i++) {
+        memcpy(data + at, "[],", 3);
+        at += 3;
+    }
+    data[at - 1] = ']';
+    data[at++] = '}';
+    struct bw_project *p = NULL;
+    struct bw_project_errors errors = {0};
+    assert_int_equal(bw_project_parse(data, at, &p, &errors), BW_ETOOLARGE);
+    assert_null(p);
+    expect_only(&errors, "",
+                "the project holds about 5000003 JSON values; at most 5000000 are allowed");
+    bw_project_errors_clear(&errors);
+    /* Commas and brackets inside strings are text, not values. */
+    char text[] = "{\"format\":1,\"name\":\"a\",\"description\":\"[,{:\\\"[,\"}";
+    assert_int_equal(bw_project_parse(text, strlen(text), &p, &errors), BW_OK);
+    bw_project_free(p);
+    bw_project_errors_clear(&errors);
+    free(data);
+}
+
 static void test_load_too_large(void **state)
 {
     (void)state;
@@ -269,10 +303,11 @@ static void test_alloc_failure_load(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_too_large),    cmocka_unit_test(test_load_too_large),
-        cmocka_unit_test(test_depth_limit),        cmocka_unit_test(test_tag_count_limit),
-        cmocka_unit_test(test_other_count_limits), cmocka_unit_test(test_alloc_failure_good),
-        cmocka_unit_test(test_alloc_failure_bad),  cmocka_unit_test(test_alloc_failure_load),
+        cmocka_unit_test(test_parse_too_large),    cmocka_unit_test(test_parse_too_many_values),
+        cmocka_unit_test(test_load_too_large),     cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_tag_count_limit),    cmocka_unit_test(test_other_count_limits),
+        cmocka_unit_test(test_alloc_failure_good), cmocka_unit_test(test_alloc_failure_bad),
+        cmocka_unit_test(test_alloc_failure_load),
     };
     return cmocka_run_group_tests_name("project_limits", tests, NULL, NULL);
 }
