@@ -26,6 +26,15 @@ static const char *str(const json_t *obj, const char *key)
     return s ? s : "?";
 }
 
+static void print_str(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (json_is_string(v))
+        bw_cli_print_safe(stdout, json_string_value(v), json_string_length(v));
+    else
+        fputc('?', stdout);
+}
+
 static int print_devices(const json_t *devices)
 {
     static const char *const head[] = {"DEVICE",  "DRIVER", "STATE",     "CYCLES",
@@ -61,9 +70,14 @@ static int print_status(const json_t *r)
     const json_t *eng = json_object_get(r, "engine");
     char up[48];
     bw_cli_duration_format((uint64_t)num(r, "uptime_s"), up, sizeof(up));
-    printf("bulwark %s, pid %lld, up %s (since %s)\n", str(r, "version"), num(r, "pid"), up,
-           str(r, "started"));
-    printf("project  %s\n", str(r, "project"));
+    /* The daemon's strings are escaped like any other text from it. */
+    fputs("bulwark ", stdout);
+    print_str(r, "version");
+    printf(", pid %lld, up %s (since ", num(r, "pid"), up);
+    print_str(r, "started");
+    fputs(")\nproject  ", stdout);
+    print_str(r, "project");
+    putchar('\n');
     printf("tags     %lld: %lld good, %lld uncertain, %lld bad\n", num(tags, "total"),
            num(tags, "good"), num(tags, "uncertain"), num(tags, "bad"));
     printf("engine   %lld updates applied, %lld rejected, %lld queue full (capacity %lld);\n"

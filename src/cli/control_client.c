@@ -3,7 +3,9 @@
  * The CLI's side of the control socket: connects to state/control.sock,
  * sends one request line and reads one reply line, with a deadline and a
  * size limit so that a stuck or confused daemon cannot hang the command.
- * Main thread of the short-lived CLI commands.
+ * A large reply comes in chunks; the deadline is for the reply to start
+ * and then for each piece of it, so a long reply is not cut short while
+ * it keeps coming. Main thread of the short-lived CLI commands.
  */
 #include "cli/internal.h"
 
@@ -73,7 +75,9 @@ static int send_all(int fd, const char *data, size_t len, int64_t deadline_us)
     return BW_OK;
 }
 
-/* Reads up to the first newline into line. */
+/* Reads up to the first newline into line. The deadline moves on with
+ * each piece received. BW_EIO when the daemon closes first (or cuts the
+ * line), BW_ETOOLARGE past line's maximum. */
 static int read_line(int fd, struct bw_buf *line, int64_t deadline_us)
 {
     char chunk[65536];
@@ -85,12 +89,13 @@ static int read_line(int fd, struct bw_buf *line, int64_t deadline_us)
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
         if (n <= 0)
-            return line->len > 0 ? BW_OK : BW_EIO; /* closed before a reply */
+            return BW_EIO; /* closed before a whole reply */
         rc = bw_buf_append(line, chunk, (size_t)n);
         if (rc)
             return rc;
         if (memchr(chunk, '\n', (size_t)n))
             return BW_OK;
+        deadline_us = bw_clock_monotonic_us() + (int64_t)CALL_TIMEOUT_MS * 1000;
     }
 }
 
@@ -109,10 +114,24 @@ int bw_cli_control_call(const char *state_dir, json_t *request, json_t **reply)
     else if (rc)
         bw_cli_errorf("the request is too large");
     int64_t deadline = bw_clock_monotonic_us() + (int64_t)CALL_TIMEOUT_MS * 1000;
-    if (!rc && (rc = send_all(fd, out.data, out.len, deadline)) != BW_OK)
+    int sent = rc ? rc : send_all(fd, out.data, out.len, deadline);
+    /* A daemon that refuses us (busy, too large) says why and closes
+     * without reading, which can fail our send: its word is still there
+     * to read, and says more than the send error. */
+    if (!rc && sent != BW_ETIMEOUT) {
+        rc = read_line(fd, &in, deadline);
+        if (rc == BW_ETOOLARGE)
+            bw_cli_errorf("the daemon's reply is larger than %u MiB; ask for less (e.g. with "
+                          "--prefix)",
+                          BW_CLI_REPLY_MAX / (1024u * 1024u));
+        else if (rc && sent)
+            bw_cli_errorf("cannot send to the daemon: %s", bw_strerror(sent));
+        else if (rc)
+            bw_cli_errorf("no reply from the daemon: %s", bw_strerror(rc));
+    } else if (!rc) {
+        rc = sent;
         bw_cli_errorf("cannot send to the daemon: %s", bw_strerror(rc));
-    if (!rc && (rc = read_line(fd, &in, deadline)) != BW_OK)
-        bw_cli_errorf("no reply from the daemon: %s", bw_strerror(rc));
+    }
     if (fd >= 0)
         close(fd);
     if (!rc) {

@@ -2,8 +2,9 @@
  *
  * What each control request does, against the running plant: "status"
  * (version, uptime, tag counts by quality, engine statistics, device
- * states), "tags" (live values with quality and timestamps, streamed one
- * tag at a time into the bounded reply) and "write" (through
+ * states), "tags" (live values with quality and timestamps, made in
+ * chunks of about BW_CLI_REPLY_CHUNK bytes that the control server asks
+ * for one at a time as the client reads them) and "write" (through
  * bw_core_write, the engine's one write path). Runs on the control
  * thread; everything it calls is safe there and never waits on the
  * engine.
@@ -134,33 +135,48 @@ static json_t *tag_json(const struct bw_core *core, uint32_t id)
     return tag;
 }
 
-/* Streams {"ok":true,"count":N,"tags":[...]} one tag at a time, so the
- * memory used is the reply itself, bounded by its maximum. */
-static void op_tags(const struct bw_cli_plant *plant, const char *prefix, struct bw_buf *reply)
+/* Makes the next chunk of {"ok":true,"count":N,"tags":[...]}: the head
+ * on the first call, then tags from cursor->next on until the chunk
+ * holds BW_CLI_REPLY_CHUNK bytes, and the tail after the last. The tag
+ * set is fixed while the daemon runs, so a rank range stays valid from
+ * one call to the next; values are read as each chunk is made. */
+static void op_tags(const struct bw_cli_plant *plant, const char *prefix,
+                    struct bw_cli_reply_cursor *cursor, struct bw_buf *reply)
 {
-    size_t first, count;
-    bw_core_tag_prefix_range(plant->core, prefix, &first, &count);
-    int rc = bw_buf_printf(reply, "{\"ok\":true,\"count\":%zu,\"tags\":[", count);
-    for (size_t r = 0; !rc && r < count; r++) {
-        json_t *tag = tag_json(plant->core, bw_core_tag_by_rank(plant->core, first + r));
+    int rc = BW_OK;
+    bool first_chunk = !cursor->started;
+    size_t begin = 0;
+    if (first_chunk) {
+        size_t count;
+        bw_core_tag_prefix_range(plant->core, prefix, &begin, &count);
+        cursor->next = begin;
+        cursor->end = begin + count;
+        rc = bw_buf_printf(reply, "{\"ok\":true,\"count\":%zu,\"tags\":[", count);
+    }
+    while (!rc && cursor->next < cursor->end && reply->len < BW_CLI_REPLY_CHUNK) {
+        json_t *tag = tag_json(plant->core, bw_core_tag_by_rank(plant->core, cursor->next));
         rc = tag ? BW_OK : BW_ENOMEM;
-        if (!rc && r > 0)
+        /* Every tag but the request's first follows a comma. */
+        if (!rc && !(first_chunk && cursor->next == begin))
             rc = bw_buf_append(reply, ",", 1);
         if (!rc)
             rc = bw_cli_json_append(reply, tag);
         json_decref(tag);
+        if (!rc)
+            cursor->next++;
     }
-    if (!rc)
+    if (!rc && cursor->next == cursor->end)
         rc = bw_buf_append_str(reply, "]}\n");
-    if (rc) {
+    cursor->more = !rc && cursor->next < cursor->end;
+    if (!rc)
+        return;
+    /* A tag of BW_CLI_CHUNK_MAX bytes cannot be, so what failed is memory.
+     * Before anything was sent the client can be told; after, the
+     * server can only cut the line (an empty reply). */
+    bw_buf_reset(reply);
+    cursor->more = false;
+    if (first_chunk && bw_cli_reply_error(reply, "internal", "no reply could be made") != BW_OK)
         bw_buf_reset(reply);
-        if (bw_cli_reply_error(reply, rc == BW_ETOOLARGE ? "too_large" : "internal",
-                               rc == BW_ETOOLARGE
-                                   ? "the reply would be too large; ask for fewer tags with a "
-                                     "prefix"
-                                   : "no reply could be made") != BW_OK)
-            bw_buf_reset(reply);
-    }
 }
 
 static const char *write_code(int rc)
@@ -220,7 +236,8 @@ static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *re
     reply_json(reply, json_pack("{s:b, s:s}", "ok", 1, "tag", req->tag));
 }
 
-void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req, struct bw_buf *reply)
+void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
+                       struct bw_cli_reply_cursor *cursor, struct bw_buf *reply)
 {
     struct bw_cli_plant *plant = ctx;
     switch (req->op) {
@@ -228,7 +245,7 @@ void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req, struct bw_bu
         op_status(plant, reply);
         return;
     case BW_CLI_OP_TAGS:
-        op_tags(plant, req->prefix, reply);
+        op_tags(plant, req->prefix, cursor, reply);
         return;
     case BW_CLI_OP_WRITE:
         op_write(plant, req, reply);

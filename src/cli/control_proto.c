@@ -55,6 +55,31 @@ static void sanitise_key(const char *key, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* Why jansson refused a request, in our words: its own text quotes the
+ * bytes near the error ("near '...'"), which are the client's and may be
+ * terminal escapes or invalid UTF-8, so it is never passed on. */
+static const char *json_reason(enum json_error_code code)
+{
+    switch (code) {
+    case json_error_invalid_utf8:
+        return "invalid UTF-8";
+    case json_error_premature_end_of_input:
+        return "unexpected end of input";
+    case json_error_end_of_input_expected:
+        return "unexpected text after the JSON value";
+    case json_error_null_character:
+        return "NUL byte";
+    case json_error_duplicate_key:
+        return "duplicate key";
+    case json_error_stack_overflow:
+        return "nested too deeply";
+    case json_error_numeric_overflow:
+        return "number out of range";
+    default:
+        return "invalid syntax";
+    }
+}
+
 static bool name_char(char c, bool first)
 {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
@@ -214,8 +239,8 @@ int bw_cli_request_parse(const char *data, size_t len, struct bw_cli_request *ou
     if (!obj) {
         if (json_error_code(&jerr) == json_error_out_of_memory)
             return fail(err, BW_ENOMEM, "no_memory", "out of memory");
-        return fail(err, BW_EMALFORMED, "malformed", "not a JSON object: %s at position %d",
-                    jerr.text, jerr.position);
+        return fail(err, BW_EMALFORMED, "malformed", "not valid JSON at line %d, column %d: %s",
+                    jerr.line, jerr.column, json_reason(json_error_code(&jerr)));
     }
     int rc;
     const json_t *op = json_object_get(obj, "op");

@@ -9,9 +9,20 @@
  * daemon's own uid, or root). Requests are lines of at most
  * BW_CLI_REQUEST_MAX bytes: a longer one gets an error reply and the
  * connection is closed after it; a malformed one gets an error reply and
- * the connection stays usable. A client that sends or reads nothing for
- * idle_timeout_ms is dropped, and at most max_connections are served at
+ * the connection stays usable. At most max_connections are served at
  * once (the next ones are told "busy" and closed).
+ *
+ * Time limits never restart on partial progress, so that a client
+ * dribbling bytes cannot hold a slot: between requests a connection may
+ * stay silent idle_timeout_ms; a request must arrive whole within
+ * request_timeout_ms of its first byte; and each chunk of a reply must be
+ * taken within request_timeout_ms of being made.
+ *
+ * Fairness: each pass of the loop does at most one piece of work per
+ * connection (one request answered, or one chunk of a long reply made),
+ * and a chunk is made only when the previous one has gone to the socket.
+ * So no client monopolises the thread and one that does not read holds
+ * one chunk of memory.
  */
 #include "cli/internal.h"
 
@@ -27,6 +38,12 @@
 #include <unistd.h>
 
 #define CONN_LIMIT 64 /* hard ceiling on max_connections */
+/* Out of file descriptors, the listening socket stays readable while
+ * accept fails; it is left alone this long rather than spun on. */
+#define ACCEPT_PAUSE_US 100000
+
+/* Which time limit applies to a connection (see the file comment). */
+enum conn_phase { PHASE_IDLE = 0, PHASE_REQUEST, PHASE_REPLY };
 
 struct conn {
     int fd;
@@ -35,6 +52,10 @@ struct conn {
     struct bw_buf in;
     struct bw_buf out;
     size_t out_off;
+    struct bw_cli_request req; /* the request whose reply is being made */
+    struct bw_cli_reply_cursor cursor;
+    bool replying; /* the handler has more chunks of req to make */
+    enum conn_phase phase;
     int64_t deadline_us; /* monotonic; dropped when it passes */
     bool closing;        /* close once out is flushed */
     bool eof;            /* the client has finished sending */
@@ -46,6 +67,9 @@ struct bw_cli_control_server {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     size_t max_connections;
     int idle_timeout_ms;
+    int request_timeout_ms;
+    int64_t accept_paused_until_us; /* 0: accepting */
+    bool accept_starved;            /* warned about the current shortage */
     bw_cli_control_handler_fn handler;
     void *ctx;
     pthread_t thread;
@@ -100,6 +124,8 @@ int bw_cli_control_server_new(const char *state_dir, const struct bw_cli_control
     if (s->max_connections > CONN_LIMIT)
         s->max_connections = CONN_LIMIT;
     s->idle_timeout_ms = config && config->idle_timeout_ms > 0 ? config->idle_timeout_ms : 5000;
+    s->request_timeout_ms =
+        config && config->request_timeout_ms > 0 ? config->request_timeout_ms : 5000;
     s->handler = handler;
     s->ctx = ctx;
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -122,10 +148,24 @@ int bw_cli_control_server_new(const char *state_dir, const struct bw_cli_control
     return BW_OK;
 }
 
+/* Closing a socket with unread input makes the kernel report a reset,
+ * and a client that is still sending then fails on its send before it
+ * reads our last word; so say we are done, take in what has arrived
+ * (a bounded amount, never waiting) and only then close. */
+static void close_gently(int fd)
+{
+    char sink[4096];
+    (void)shutdown(fd, SHUT_WR);
+    for (int i = 0; i < 16; i++)
+        if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+            break;
+    close(fd);
+}
+
 static void conn_close(struct bw_cli_control_server *s, size_t i)
 {
     struct conn *c = &s->conns[i];
-    close(c->fd);
+    close_gently(c->fd);
     bw_buf_clear(&c->in);
     bw_buf_clear(&c->out);
     s->conns[i] = s->conns[--s->conn_count];
@@ -142,14 +182,36 @@ static void say_and_close(int fd, const char *code, const char *message)
         (void)n;
     }
     bw_buf_clear(&reply);
-    close(fd);
+    close_gently(fd);
+}
+
+/* accept4 failed with err. Running out of descriptors (or kernel memory)
+ * leaves the connection queued and the listening socket readable, so
+ * polling it again at once would spin; pause instead, and warn once per
+ * shortage rather than once per attempt. */
+static void accept_failed(struct bw_cli_control_server *s, int err)
+{
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+        return; /* EAGAIN, or a client that gave up: nothing to do */
+    s->accept_paused_until_us = bw_clock_monotonic_us() + ACCEPT_PAUSE_US;
+    if (!s->accept_starved)
+        bw_log(BW_LOG_WARN, BW_LOGC_CONTROL,
+               "control: cannot accept connections: %s; retrying every %d ms", strerror(err),
+               ACCEPT_PAUSE_US / 1000);
+    s->accept_starved = true;
 }
 
 static void accept_one(struct bw_cli_control_server *s)
 {
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-        return; /* EAGAIN, or a client that gave up: nothing to do */
+    if (fd < 0) {
+        accept_failed(s, errno);
+        return;
+    }
+    if (s->accept_starved) {
+        bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: accepting connections again");
+        s->accept_starved = false;
+    }
     struct ucred cred;
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
@@ -178,19 +240,40 @@ static void accept_one(struct bw_cli_control_server *s)
     c->uid = cred.uid;
     c->pid = cred.pid;
     bw_buf_init(&c->in, BW_CLI_REQUEST_MAX + 1);
-    bw_buf_init(&c->out, BW_CLI_REPLY_MAX);
+    bw_buf_init(&c->out, BW_CLI_CHUNK_MAX);
+    c->phase = PHASE_IDLE;
     c->deadline_us = bw_clock_monotonic_us() + (int64_t)s->idle_timeout_ms * 1000;
     bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: connection from uid %u pid %d",
            (unsigned)cred.uid, (int)cred.pid);
 }
 
-/* Answers one request line into c->out. */
+/* Makes the next chunk of c's reply into c->out (which is empty). */
+static void make_chunk(struct bw_cli_control_server *s, struct conn *c)
+{
+    bool first = !c->cursor.started;
+    c->cursor.more = false;
+    s->handler(s->ctx, &c->req, &c->cursor, &c->out);
+    c->cursor.started = true;
+    c->replying = c->cursor.more;
+    if (c->out.len > 0)
+        return;
+    /* Nothing made: on the first chunk we can still say why; in the
+     * middle of a line we can only cut it. */
+    c->replying = false;
+    c->closing = true;
+    if (first && bw_cli_reply_error(&c->out, "internal", "no reply could be made") != BW_OK)
+        bw_buf_reset(&c->out);
+    if (!first)
+        bw_log(BW_LOG_WARN, BW_LOGC_CONTROL, "control: pid %d: reply cut short", (int)c->pid);
+}
+
+/* Answers one request line: an error reply into c->out, or the first
+ * chunk of the handler's reply. */
 static void handle_line(struct bw_cli_control_server *s, struct conn *c, const char *line,
                         size_t len)
 {
-    struct bw_cli_request req;
     struct bw_cli_proto_error err;
-    int rc = bw_cli_request_parse(line, len, &req, &err);
+    int rc = bw_cli_request_parse(line, len, &c->req, &err);
     if (rc) {
         bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: pid %d: refused request: %s", (int)c->pid,
                err.message);
@@ -200,17 +283,8 @@ static void handle_line(struct bw_cli_control_server *s, struct conn *c, const c
             c->closing = true;
         return;
     }
-    /* Requests are answered one at a time, so out is empty here and the
-     * reply can simply become it. */
-    bw_buf_clear(&c->out);
-    c->out_off = 0;
-    bw_buf_init(&c->out, BW_CLI_REPLY_MAX);
-    s->handler(s->ctx, &req, &c->out);
-    if (c->out.len == 0) {
-        if (bw_cli_reply_error(&c->out, "internal", "no reply could be made") != BW_OK)
-            bw_buf_reset(&c->out);
-        c->closing = true;
-    }
+    memset(&c->cursor, 0, sizeof(c->cursor));
+    make_chunk(s, c);
 }
 
 /* Drops the first used bytes of c->in. */
@@ -221,26 +295,26 @@ static void consume(struct conn *c, size_t used)
     c->in.data[c->in.len] = '\0';
 }
 
-/* Answers the next request waiting in c->in, if there is one: a complete
- * line, an over-long one, or what is left when the client has finished
- * sending. Returns false when there is none yet. */
-static bool handle_next(struct bw_cli_control_server *s, struct conn *c)
+/* True when c->in holds a request to answer: a complete line, an
+ * over-long one, or what is left when the client has finished sending. */
+static bool request_ready(const struct conn *c)
 {
     if (c->in.len == 0)
         return false;
+    return c->in.len > BW_CLI_REQUEST_MAX || c->eof || memchr(c->in.data, '\n', c->in.len);
+}
+
+/* Answers the next request waiting in c->in, if there is one. Returns
+ * false when there is none yet. */
+static bool handle_next(struct bw_cli_control_server *s, struct conn *c)
+{
+    if (!request_ready(c))
+        return false;
     const char *nl = memchr(c->in.data, '\n', c->in.len);
-    if (nl) {
-        size_t len = (size_t)(nl - c->in.data);
-        handle_line(s, c, c->in.data, len);
-        consume(c, len + 1);
-        return true;
-    }
-    if (c->in.len > BW_CLI_REQUEST_MAX || c->eof) {
-        handle_line(s, c, c->in.data, c->in.len);
-        consume(c, c->in.len);
-        return true;
-    }
-    return false;
+    size_t len = nl ? (size_t)(nl - c->in.data) : c->in.len;
+    handle_line(s, c, c->in.data, len);
+    consume(c, nl ? len + 1 : len);
+    return true;
 }
 
 /* Reads what the client sent. Returns false on a socket error. */
@@ -275,41 +349,99 @@ static bool conn_flush(struct conn *c)
     return true;
 }
 
-/* What each connection waits for: its reply to drain, then more input.
- * Requests are answered one at a time, so a client that pipelines many
- * holds at most one reply in memory. */
-static short conn_events(const struct conn *c)
+static bool out_pending(const struct conn *c)
 {
-    return c->out_off < c->out.len ? POLLOUT : POLLIN;
+    return c->out_off < c->out.len;
 }
 
-/* Moves one connection along after poll() reported ev for it. Returns
- * false when it is to be closed. */
-static bool conn_step(struct bw_cli_control_server *s, struct conn *c, short ev)
+/* True when the connection has work to do as soon as its socket can take
+ * more: output to send, a chunk to make, a request to answer, or a close.
+ * Such a connection waits for POLLOUT, the others for input; a client
+ * that pipelines requests is read only once its replies are out. */
+static bool has_work(const struct conn *c)
 {
+    return out_pending(c) || c->replying || c->closing || request_ready(c);
+}
+
+static short conn_events(const struct conn *c)
+{
+    return has_work(c) ? POLLOUT : POLLIN;
+}
+
+/* Moves one connection along after poll() reported ev for it: at most one
+ * request answered or one chunk made. *made tells whether output was
+ * made. Returns false when it is to be closed. */
+static bool conn_step(struct bw_cli_control_server *s, struct conn *c, short ev, bool *made)
+{
+    *made = false;
     if (ev & POLLERR)
         return false;
-    if ((ev & (POLLIN | POLLHUP)) && conn_events(c) == POLLIN && !conn_read(c))
+    if ((ev & (POLLIN | POLLHUP)) && !has_work(c) && !c->eof && !conn_read(c))
         return false;
-    for (;;) {
-        if (!conn_flush(c))
-            return false;
-        if (c->out_off < c->out.len)
-            return true; /* wait until the client reads */
-        if (c->closing)
-            return false;
-        if (!handle_next(s, c))
-            break;
+    if (!conn_flush(c))
+        return false;
+    if (out_pending(c))
+        return true; /* wait until the client reads */
+    if (c->closing)
+        return false;
+    if (c->replying) {
+        make_chunk(s, c);
+        *made = true;
+    } else {
+        *made = handle_next(s, c);
     }
-    return !c->eof;
+    if (*made && !conn_flush(c))
+        return false;
+    return has_work(c) || !c->eof;
+}
+
+static enum conn_phase conn_phase_of(const struct conn *c)
+{
+    if (out_pending(c) || c->replying)
+        return PHASE_REPLY;
+    return c->in.len > 0 ? PHASE_REQUEST : PHASE_IDLE;
+}
+
+/* Starts the time limit of the connection's phase when it enters it, and
+ * anew whenever output was made (a request answered, which may go from
+ * idle back to idle in one step, or a reply's next chunk made); partial
+ * input never moves it. */
+static void deadline_update(const struct bw_cli_control_server *s, struct conn *c, int64_t now,
+                            bool made)
+{
+    enum conn_phase phase = conn_phase_of(c);
+    if (phase == c->phase && !made)
+        return;
+    c->phase = phase;
+    int ms = phase == PHASE_IDLE ? s->idle_timeout_ms : s->request_timeout_ms;
+    c->deadline_us = now + (int64_t)ms * 1000;
+}
+
+static const char *overdue_reason(enum conn_phase phase)
+{
+    switch (phase) {
+    case PHASE_REQUEST:
+        return "did not complete its request in time";
+    case PHASE_REPLY:
+        return "did not read its reply in time";
+    case PHASE_IDLE:
+        break;
+    }
+    return "idle too long";
+}
+
+static int64_t next_deadline(const struct bw_cli_control_server *s)
+{
+    int64_t next = s->accept_paused_until_us > 0 ? s->accept_paused_until_us : -1;
+    for (size_t i = 0; i < s->conn_count; i++)
+        if (next < 0 || s->conns[i].deadline_us < next)
+            next = s->conns[i].deadline_us;
+    return next;
 }
 
 static int poll_timeout_ms(const struct bw_cli_control_server *s, int64_t now)
 {
-    int64_t next = -1;
-    for (size_t i = 0; i < s->conn_count; i++)
-        if (next < 0 || s->conns[i].deadline_us < next)
-            next = s->conns[i].deadline_us;
+    int64_t next = next_deadline(s);
     if (next < 0)
         return -1;
     int64_t ms = (next - now) / 1000 + 1;
@@ -326,12 +458,13 @@ static void serve_conns(struct bw_cli_control_server *s, const struct pollfd *pf
     for (size_t k = n; k-- > 0;) {
         struct conn *c = &s->conns[k];
         short ev = pfds[k].revents;
-        bool keep = ev ? conn_step(s, c, ev) : true;
-        if (ev)
-            c->deadline_us = now + (int64_t)s->idle_timeout_ms * 1000;
+        bool made = false;
+        bool keep = ev ? conn_step(s, c, ev, &made) : true;
+        if (keep)
+            deadline_update(s, c, now, made);
         if (keep && c->deadline_us <= now) {
-            bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: pid %d idle too long, dropped",
-                   (int)c->pid);
+            bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: pid %d %s, dropped", (int)c->pid,
+                   overdue_reason(c->phase));
             keep = false;
         }
         if (!keep)
@@ -347,9 +480,14 @@ static void *control_thread(void *arg)
         size_t n = s->conn_count;
         for (size_t i = 0; i < n; i++)
             pfds[i] = (struct pollfd){.fd = s->conns[i].fd, .events = conn_events(&s->conns[i])};
-        pfds[n] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+        int64_t now = bw_clock_monotonic_us();
+        if (s->accept_paused_until_us > 0 && s->accept_paused_until_us <= now)
+            s->accept_paused_until_us = 0;
+        /* poll() skips a negative fd: how the listening socket rests. */
+        pfds[n] =
+            (struct pollfd){.fd = s->accept_paused_until_us ? -1 : s->listen_fd, .events = POLLIN};
         pfds[n + 1] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
-        int rc = poll(pfds, n + 2, poll_timeout_ms(s, bw_clock_monotonic_us()));
+        int rc = poll(pfds, n + 2, poll_timeout_ms(s, now));
         if (rc < 0) {
             if (errno == EINTR)
                 continue;

@@ -86,9 +86,14 @@ extern const struct bw_cli_command bw_cli_status_command;
 
 /* One request is one line of at most this many bytes (newline excluded). */
 #define BW_CLI_REQUEST_MAX (64u * 1024u)
-/* One reply is at most this many bytes; a `tags` reply that would be
- * larger is refused with code "too_large" (narrow it with a prefix). */
+/* The CLI reads a reply of at most this many bytes; the daemon has no
+ * such limit, as it produces a large reply chunk by chunk. */
 #define BW_CLI_REPLY_MAX (64u * 1024u * 1024u)
+/* A handler that makes its reply in chunks stops adding to a chunk once
+ * it holds this many bytes; one chunk (of any reply) is at most
+ * BW_CLI_CHUNK_MAX bytes. */
+#define BW_CLI_REPLY_CHUNK (64u * 1024u)
+#define BW_CLI_CHUNK_MAX (1024u * 1024u)
 /* The control socket's file name inside the state directory. */
 #define BW_CLI_CONTROL_SOCKET "control.sock"
 
@@ -145,14 +150,35 @@ BW_MUST_CHECK int bw_cli_reply_error(struct bw_buf *out, const char *code, const
 
 /* ---- control server (control_server.c) -------------------------------- */
 
-/* Builds the reply (one JSON line, newline included) to a valid request
- * into reply. Runs on the control thread; must not block for long. */
+/* Where a reply made in chunks has got to. The server zeroes it before
+ * a request's first call; the handler keeps its place in it. */
+struct bw_cli_reply_cursor {
+    bool started; /* the first chunk has been made */
+    bool more;    /* set by the handler: call again once this chunk is sent */
+    size_t next;  /* the handler's position, e.g. the next tag rank */
+    size_t end;
+};
+
+/* Appends the next chunk of the reply to a valid request to reply (at
+ * most BW_CLI_CHUNK_MAX bytes; the whole reply is one JSON line, newline
+ * included) and sets cursor->more when there is more to come. The
+ * server calls it again for the same request only once the previous
+ * chunk has been written to the socket, so a client that does not read
+ * holds one chunk, and it serves other connections in between. A
+ * handler that cannot go on with a reply it has begun leaves reply
+ * empty and more false: the connection is then closed, the line cut.
+ * Runs on the control thread; must not block for long. */
 typedef void (*bw_cli_control_handler_fn)(void *ctx, const struct bw_cli_request *req,
-                                          struct bw_buf *reply);
+                                          struct bw_cli_reply_cursor *cursor, struct bw_buf *reply);
 
 struct bw_cli_control_config {
     size_t max_connections; /* 0: 16 */
-    int idle_timeout_ms;    /* a client silent this long is dropped; 0: 5000 */
+    /* Between requests, a client silent this long is dropped; 0: 5000. */
+    int idle_timeout_ms;
+    /* A request must arrive whole within this from its first byte, and
+     * each chunk of its reply be taken by the client within this from
+     * when it was made, or the client is dropped; 0: 5000. */
+    int request_timeout_ms;
 };
 
 struct bw_cli_control_server;
@@ -250,8 +276,10 @@ void bw_cli_plant_count(const struct bw_cli_plant *plant, struct bw_cli_quality_
 /* Logs one status line: counts, engine statistics, device states. */
 void bw_cli_plant_log_status(const struct bw_cli_plant *plant);
 
-/* The control socket's handler (control_ops.c): ctx is the plant. */
-void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req, struct bw_buf *reply);
+/* The control socket's handler (control_ops.c): ctx is the plant. A
+ * `tags` reply is made in chunks of about BW_CLI_REPLY_CHUNK bytes. */
+void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
+                       struct bw_cli_reply_cursor *cursor, struct bw_buf *reply);
 
 /* ---- small helpers shared by commands (util.c) ------------------------ */
 

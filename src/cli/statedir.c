@@ -92,10 +92,18 @@ int bw_cli_state_lock_take(const char *dir, struct bw_cli_state_lock *lock, pid_
     if (bw_snprintf(lock->path, sizeof(lock->path), "%s/%s", dir, LOCK_NAME) != BW_OK)
         return why_set(why, why_size, BW_ETOOLARGE, "state directory path is too long");
     for (int attempt = 0; attempt < 5; attempt++) {
-        int fd = open(lock->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* O_NONBLOCK: a FIFO planted under the name must not hang us in
+         * open; it is refused just below. */
+        int fd = open(lock->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
         if (fd < 0)
             return why_set(why, why_size, BW_EIO, "cannot open %s: %s", lock->path,
                            strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            close(fd);
+            return why_set(why, why_size, BW_EINVAL,
+                           "%s is not a regular file; remove it and start again", lock->path);
+        }
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int saved = errno;
             if (saved == EWOULDBLOCK)

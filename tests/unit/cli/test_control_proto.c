@@ -244,6 +244,29 @@ static void test_unknown_key_is_sanitised(void **state)
         assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
 }
 
+/* jansson's own error text quotes the bytes near the error ("near
+ * '\x1b[31m'"); what a client sent must never come back raw, in the reply
+ * or the log, so the message gives the position and a generic reason. */
+static void test_malformed_never_echoes_bytes(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"op\":\x1b[31m\x07}", "{\"op\":\"status\"}\x1b]0;owned\x07",
+        "\x1b[2J\x01\x02\x7f",   "{\"op\":\"st\x1b[1matus\"}",
+        "{\"op\":tru\x9b\xff}",  "{\"op\":\"status\"",
+    };
+    for (size_t i = 0; i < BW_ARRAY_LEN(bad); i++) {
+        struct bw_cli_request req;
+        struct bw_cli_proto_error err;
+        assert_int_equal(parse(bad[i], &req, &err), BW_EMALFORMED);
+        assert_string_equal(err.code, "malformed");
+        assert_non_null(strstr(err.message, "line 1, column "));
+        assert_null(strstr(err.message, "near"));
+        for (const char *p = err.message; *p; p++)
+            assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    }
+}
+
 static void test_name_valid(void **state)
 {
     (void)state;
@@ -333,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_unknown_key_is_sanitised),
+        cmocka_unit_test(test_malformed_never_echoes_bytes),
         cmocka_unit_test(test_name_valid),
         cmocka_unit_test(test_value_from_text),
         cmocka_unit_test(test_reply_error),
