@@ -169,6 +169,9 @@ static void conn_close(struct bw_cli_control_server *s, size_t i)
     bw_buf_clear(&c->in);
     bw_buf_clear(&c->out);
     s->conns[i] = s->conns[--s->conn_count];
+    /* A string value points into its own request's text, which moved. */
+    if (s->conns[i].req.value.type == BW_TYPE_STRING)
+        s->conns[i].req.value.v.s = s->conns[i].req.text;
 }
 
 /* A last word to a connection we will not serve; best effort, never
