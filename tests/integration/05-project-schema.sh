@@ -29,7 +29,11 @@ if [ -f "$ROOT/examples/waterworks/project.json" ]; then
     valid+=("$ROOT/examples/waterworks/project.json")
 fi
 
-python3 - "$SCHEMA" "$FIX/bad" "${valid[@]}" <<'PY' || fail "schema check"
+# Debian's interpreter, where scripts/deps.sh installed python3-jsonschema;
+# an interpreter earlier on PATH may lack the module.
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || PYTHON=python3
+"$PYTHON" - "$SCHEMA" "$FIX/bad" "${valid[@]}" <<'PY' || fail "schema check"
 import json, os, sys
 import jsonschema
 
