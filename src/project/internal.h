@@ -76,11 +76,33 @@ struct pj_project_box {
     struct pj_pool pool;
 };
 
+/* ---- parsing a large file on two threads (split_parse.c) ------------- */
+
+/* Below this size the ordinary parse is as fast. */
+#define PJ_SPLIT_MIN_BYTES (1024u * 1024u)
+
+/* The same tree json_loadb(data, len, JSON_REJECT_DUPLICATES) would give,
+ * parsed in parts in parallel; NULL when the text does not lend itself to
+ * that or a part fails, and the caller parses it whole. */
+json_t *pj_parse_split(const char *data, size_t len);
+
+/* ---- freeing JSON on a second thread (reaper.c) --------------------- */
+
+struct pj_reaper;
+/* Starts a reaper thread; NULL when it cannot (then frees are inline). */
+struct pj_reaper *pj_reaper_start(void);
+/* Takes over one reference to value and drops it on the reaper thread
+ * (inline when r is NULL). */
+void pj_reaper_release(struct pj_reaper *r, json_t *value);
+/* Waits until everything handed over is freed, then ends the thread. */
+void pj_reaper_finish(struct pj_reaper *r);
+
 /* ---- the walk ------------------------------------------------------- */
 
 struct pj_ctx {
     struct bw_project *project;
-    struct pj_pool *pool; /* the project's strings */
+    struct pj_pool *pool;     /* the project's strings */
+    struct pj_reaper *reaper; /* frees checked JSON; NULL: inline */
     struct bw_project_errors *errors;
     size_t errors_cap;
     bool nomem;     /* an allocation failed: unwind, return BW_ENOMEM */

@@ -152,6 +152,11 @@ static json_t *parse_json(struct pj_ctx *ctx, const char *data, size_t len)
         ctx->too_large = true;
         return NULL;
     }
+    if (len >= PJ_SPLIT_MIN_BYTES) {
+        json_t *root = pj_parse_split(data, len);
+        if (root)
+            return root;
+    }
     json_error_t jerr;
     json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root)
@@ -212,10 +217,14 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
             ctx.pool = &box->pool;
         }
         struct pj_seen seen;
-        if (ctx.project)
+        if (ctx.project) {
+            if (len >= PJ_SPLIT_MIN_BYTES)
+                ctx.reaper = pj_reaper_start();
             pj_object_walk(&ctx, root, &root_spec, ctx.project, 0, &seen);
+        }
     }
-    json_decref(root);
+    pj_reaper_release(ctx.reaper, root);
+    pj_reaper_finish(ctx.reaper);
     pj_names_clear(&ctx);
     int rc = parse_result(&ctx);
     if (rc) {

@@ -306,9 +306,11 @@ static bool walk_array(struct pj_ctx *ctx, const struct pj_array_spec *spec, jso
         }
         pj_path_pop(ctx, saved);
         /* Everything needed is copied out: release the element's JSON
-         * now, while it is in cache, rather than all of it at the end
-         * (a third faster for 100,000 tags, and a lower peak). */
+         * now (on the reaper thread for large files) rather than all of
+         * it at the end: faster, and a lower peak. */
+        json_incref(obj);
         json_array_set_new(arr, i, json_null());
+        pj_reaper_release(ctx->reaper, obj);
     }
     return ok;
 }
