@@ -81,16 +81,21 @@ struct pj_project_box {
 /* Below this size the ordinary parse is as fast. */
 #define PJ_SPLIT_MIN_BYTES (1024u * 1024u)
 
-/* The same tree json_loadb(data, len, JSON_REJECT_DUPLICATES) would give,
- * parsed in parts in parallel; NULL when the text does not lend itself to
- * that or a part fails, and the caller parses it whole. */
-json_t *pj_parse_split(const char *data, size_t len);
-
-/* ---- freeing JSON on a second thread (reaper.c) --------------------- */
-
 struct pj_reaper;
-/* Starts a reaper thread; NULL when it cannot (then frees are inline). */
+/* The same tree json_loadb(data, len, JSON_REJECT_DUPLICATES) would give,
+ * parsed in parts in parallel, one of them as a job on helper; NULL when
+ * the text does not lend itself to that or a part fails, and the caller
+ * parses it whole. */
+json_t *pj_parse_split(struct pj_reaper *helper, const char *data, size_t len);
+
+/* ---- the helper thread for large files (reaper.c) ------------------- */
+
+/* Starts a helper thread; NULL when it cannot (then frees are inline). */
 struct pj_reaper *pj_reaper_start(void);
+/* Has the helper run job(arg) (before any freeing); at most one job at a
+ * time, then pj_reaper_wait() until it is done. */
+void pj_reaper_submit(struct pj_reaper *r, void (*job)(void *), void *arg);
+void pj_reaper_wait(struct pj_reaper *r);
 /* Takes over one reference to value and drops it on the reaper thread
  * (inline when r is NULL). */
 void pj_reaper_release(struct pj_reaper *r, json_t *value);

@@ -152,8 +152,8 @@ static json_t *parse_json(struct pj_ctx *ctx, const char *data, size_t len)
         ctx->too_large = true;
         return NULL;
     }
-    if (len >= PJ_SPLIT_MIN_BYTES) {
-        json_t *root = pj_parse_split(data, len);
+    if (ctx->reaper) {
+        json_t *root = pj_parse_split(ctx->reaper, data, len);
         if (root)
             return root;
     }
@@ -205,6 +205,8 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
                     BW_PROJECT_MAX_FILE_BYTES);
         ctx.too_large = true;
     } else {
+        if (len >= PJ_SPLIT_MIN_BYTES)
+            ctx.reaper = pj_reaper_start();
         root = parse_json(&ctx, data ? data : "", len);
     }
     if (root && !json_is_object(root))
@@ -217,11 +219,8 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
             ctx.pool = &box->pool;
         }
         struct pj_seen seen;
-        if (ctx.project) {
-            if (len >= PJ_SPLIT_MIN_BYTES)
-                ctx.reaper = pj_reaper_start();
+        if (ctx.project)
             pj_object_walk(&ctx, root, &root_spec, ctx.project, 0, &seen);
-        }
     }
     pj_reaper_release(ctx.reaper, root);
     pj_reaper_finish(ctx.reaper);

@@ -4,8 +4,8 @@
  * project is its "tags" array, and jansson parses one document on one
  * core; so the top level is parsed with an empty "tags" array while the
  * two halves of the real array (split at a top-level comma) are parsed
- * in parallel, then joined. Runs on the caller's thread plus one helper
- * thread that lives for the call.
+ * in parallel, then joined. Runs on the caller's thread and the loader's
+ * helper thread (reaper.c), which parses the second half.
  *
  * This is only a faster route to the same tree: whenever the document
  * does not have the expected shape (no single plainly spelled "tags" key
@@ -15,7 +15,6 @@
  */
 #include "project/internal.h"
 
-#include <pthread.h>
 #include <string.h>
 
 /* Where the "tags" array sits in the text, and where to split it. */
@@ -152,12 +151,11 @@ static bool part_make(struct part *p, const char *a, size_t alen, const char *mi
     return true;
 }
 
-static void *part_parse(void *arg)
+static void part_parse(void *arg)
 {
     struct part *p = arg;
     json_error_t err;
     p->value = json_loadb(p->text, p->len, JSON_REJECT_DUPLICATES, &err);
-    return NULL;
 }
 
 static void part_clear(struct part *p)
@@ -168,10 +166,10 @@ static void part_clear(struct part *p)
     p->value = NULL;
 }
 
-json_t *pj_parse_split(const char *data, size_t len)
+json_t *pj_parse_split(struct pj_reaper *helper, const char *data, size_t len)
 {
     struct tags_span span;
-    if (!find_tags(data, len, &span))
+    if (!helper || !find_tags(data, len, &span))
         return NULL;
     struct part top, first, second;
     memset(&top, 0, sizeof(top));
@@ -182,12 +180,11 @@ json_t *pj_parse_split(const char *data, size_t len)
         part_make(&top, data, span.open, "[]", 2, data + span.close + 1, len - span.close - 1) &&
         part_make(&first, "[", 1, data + span.open + 1, span.split - span.open - 1, "]", 1) &&
         part_make(&second, "[", 1, data + span.split + 1, span.close - span.split - 1, "]", 1);
-    pthread_t helper;
-    bool helper_running = ok && pthread_create(&helper, NULL, part_parse, &second) == 0;
-    if (helper_running) {
+    if (ok) {
+        pj_reaper_submit(helper, part_parse, &second);
         part_parse(&top);
         part_parse(&first);
-        pthread_join(helper, NULL);
+        pj_reaper_wait(helper);
         json_t *tags = json_object_get(top.value, "tags");
         ok = json_is_object(top.value) && json_is_array(tags) && json_array_size(tags) == 0 &&
              json_is_array(first.value) && json_is_array(second.value) &&

@@ -16,7 +16,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
-    json_t *split = pj_parse_split(text, size);
+    struct pj_reaper *helper = pj_reaper_start();
+    if (!helper)
+        return 0;
+    json_t *split = pj_parse_split(helper, text, size);
+    pj_reaper_finish(helper);
     if (!split)
         return 0;
     json_error_t err;
