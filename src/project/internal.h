@@ -2,7 +2,8 @@
  *
  * project/internal.h: what the loader's files share. The loader is one
  * table-driven walker (schema.c) over field tables that each object kind
- * declares (load.c for the top level, devices.c, simulator.c, tags.c);
+ * declares (load.c for the top level, devices.c, simulator.c, tags.c,
+ * audit.c);
  * the tables say key, JSON kind, required, bounds, default and where the
  * value goes, and small check callbacks add what a table cannot say
  * (cross-field and cross-reference rules). Errors are collected with the
@@ -164,7 +165,8 @@ struct pj_field {
     unsigned flags;
     enum pj_store store;
     size_t offset;
-    int64_t imin, imax; /* PJ_INT bounds; PJ_TEXT: imax is the byte limit */
+    int64_t imin, imax; /* PJ_INT bounds; PJ_TEXT: byte limits (imin with
+                           PJ_HAS_MIN) */
     double dmin, dmax;  /* PJ_NUMBER bounds */
     double def;         /* with PJ_HAS_DEFAULT */
     const char *const *choices;
@@ -262,6 +264,11 @@ extern const struct pj_array_spec pj_scan_classes_spec;
 extern const struct pj_array_spec pj_devices_spec;
 extern const struct pj_object_spec pj_simulator_spec;
 extern const struct pj_array_spec pj_tags_spec;
+extern const struct pj_object_spec pj_audit_spec;
+
+/* audit.c: the audit section's defaults, stored before the walk so that
+ * a project without the section has them. */
+void pj_audit_init(struct bw_project_audit *audit);
 
 /* simulator.c: "signals", "tanks", ... by enum bw_sim_kind; singular
  * names "signal", "tank", ... */
@@ -275,7 +282,8 @@ void pj_sim_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
  * valid index); reports errors at the tag's path. */
 void pj_driver_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
 
-/* load.c: frees what one element array owns (partial elements too). */
+/* load.c: frees the project's arrays (partial elements too) and its audit
+ * forwarding settings; the strings are the pool's. */
 void pj_project_clear(struct bw_project *project);
 
 #endif

@@ -3,8 +3,9 @@
  * The loader's entry points: read project.json within its size limit,
  * parse it with jansson, refuse nesting deeper than the limit, walk the
  * top-level table (scan classes, devices, simulator, tags, in the order
- * their references need) and hand back either a whole project or every
- * error found. Also frees a project. Caller's thread; no shared state.
+ * their references need, then audit) and hand back either a whole
+ * project or every error found. Also frees a project. Caller's thread;
+ * no shared state.
  */
 #include "project/internal.h"
 
@@ -40,6 +41,10 @@ static const struct pj_field root_fields[] = {
     {.key = "devices", .kind = PJ_ARRAY, .array = &pj_devices_spec},
     {.key = "simulator", .kind = PJ_OBJECT, .object = &pj_simulator_spec},
     {.key = "tags", .kind = PJ_ARRAY, .array = &pj_tags_spec},
+    {.key = "audit",
+     .kind = PJ_OBJECT,
+     .offset = offsetof(struct bw_project, audit),
+     .object = &pj_audit_spec},
 };
 
 static const struct pj_object_spec root_spec = {root_fields, BW_ARRAY_LEN(root_fields), NULL};
@@ -217,6 +222,8 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
         if (box) {
             ctx.project = &box->project;
             ctx.pool = &box->pool;
+            /* A project without an audit section has its defaults. */
+            pj_audit_init(&box->project.audit);
         }
         struct pj_seen seen;
         if (ctx.project)
@@ -323,9 +330,12 @@ int bw_project_load(const char *dir, struct bw_project **out, struct bw_project_
 
 /* ---- free ----------------------------------------------------------- */
 
-/* Strings live in the project's pool; only the arrays are freed here. */
+/* Strings live in the project's pool; only the arrays and the audit
+ * forwarding settings are freed here. */
 void pj_project_clear(struct bw_project *p)
 {
+    bw_free(p->audit.forward);
+    p->audit.forward = NULL;
     for (size_t i = 0; p->signals && i < p->signal_count; i++)
         bw_free(p->signals[i].steps);
     bw_free(p->scan_classes);

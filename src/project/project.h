@@ -20,7 +20,12 @@
  *                "description"?, "unit"?, "min"?, "max"?,
  *                "device"?, "address"?, "scan_class"?, "initial"?,
  *                "access"?: {"read"?: {"level", "areas"},
- *                            "write"?: {"level", "areas", "permission"}} } ]
+ *                            "write"?: {"level", "areas", "permission"}} } ],
+ *     "audit": { "max_size_mb"?, "max_age_days"?, "warn_percent"?,
+ *                "when_full"?, "on_failure"?, "checkpoint_records"?,
+ *                "checkpoint_seconds"?, "forward"?: {"host", "port"?,
+ *                "ca_file", "server_name"?, "client_cert"?, "client_key"?,
+ *                "facility"?} }
  *   }
  *
  * Names match [A-Za-z][A-Za-z0-9_.]* and are at most 128 bytes; names of
@@ -47,6 +52,17 @@
  * variables of each element kind, their type and whether they are
  * writable. A writable tag must bind a writable variable; the tag's type
  * must match the variable's.
+ *
+ * Audit (optional; absent: every default below, no forwarding):
+ *   max_size_mb 1..1048576 (1024), max_age_days 0..36500 (0: no limit;
+ *   above 0 only with when_full "archive"), warn_percent 1..4 integers
+ *   1..99 strictly increasing ([80, 95]), when_full archive|refuse
+ *   (archive), on_failure continue|refuse (continue), checkpoint_records
+ *   1..1000000 (1000), checkpoint_seconds 1..86400 (60). forward: host
+ *   (1..253 bytes, no whitespace or control characters), port 1..65535
+ *   (6514), ca_file (a path, relative to the project directory, kept as
+ *   written), server_name (as host; absent: host), client_cert and
+ *   client_key (paths, both or neither), facility 0..23 (13).
  *
  * Ownership: bw_project_load() returns a project that owns every string
  * in it; bw_project_free() releases it. Any thread (no shared state).
@@ -220,6 +236,45 @@ struct bw_project_tag {
     size_t sim_var;   /* index into bw_project_sim_vars */
 };
 
+/* What the audit trail does at its size or age limit. */
+enum bw_project_audit_when_full {
+    BW_PROJECT_AUDIT_FULL_ARCHIVE = 0, /* "archive" */
+    BW_PROJECT_AUDIT_FULL_REFUSE       /* "refuse" */
+};
+
+/* What the daemon does while audit records cannot be written. */
+enum bw_project_audit_on_failure {
+    BW_PROJECT_AUDIT_FAIL_CONTINUE = 0, /* "continue" */
+    BW_PROJECT_AUDIT_FAIL_REFUSE        /* "refuse" */
+};
+
+#define BW_PROJECT_AUDIT_MAX_WARN 4
+
+/* Where the audit trail is forwarded (syslog over TLS). Strings belong to
+ * the project. */
+struct bw_project_audit_forward {
+    char *host;        /* 1..253 bytes, no whitespace or control characters */
+    uint16_t port;     /* 1..65535, default 6514 */
+    char *ca_file;     /* as written; relative: to the project directory */
+    char *server_name; /* NULL: host */
+    char *client_cert; /* NULL: none; then client_key is NULL too */
+    char *client_key;
+    int facility; /* syslog facility 0..23, default 13 (log audit) */
+};
+
+struct bw_project_audit {
+    uint32_t max_size_mb;                            /* 1..1048576, default 1024 */
+    uint32_t max_age_days;                           /* 0..36500, default 0: no age limit */
+    uint8_t warn_percent[BW_PROJECT_AUDIT_MAX_WARN]; /* 1..99, increasing */
+    size_t warn_count;                               /* 1..4; default 80, 95 */
+    enum bw_project_audit_when_full when_full;       /* default archive */
+    enum bw_project_audit_on_failure on_failure;     /* default continue */
+    uint32_t checkpoint_records;                     /* 1..1000000, default 1000 */
+    uint32_t checkpoint_seconds;                     /* 1..86400, default 60 */
+    struct bw_project_audit_forward *forward;        /* NULL when not configured;
+                                                        owned by the project */
+};
+
 struct bw_project {
     int format;
     char *name;
@@ -240,6 +295,7 @@ struct bw_project {
     size_t doser_count;
     struct bw_project_tag *tags;
     size_t tag_count;
+    struct bw_project_audit audit; /* the defaults when the section is absent */
 };
 
 /* ---- loading -------------------------------------------------------- */

@@ -263,6 +263,13 @@ static bool walk_string(struct pj_ctx *ctx, const struct pj_field *f, json_t *v,
         pj_error(ctx, "must be at most %" PRId64 " bytes", f->imax);
         return false;
     }
+    if ((f->flags & PJ_HAS_MIN) && len < (size_t)f->imin) {
+        if (f->imin == 1)
+            pj_error(ctx, "must not be empty");
+        else
+            pj_error(ctx, "must be at least %" PRId64 " bytes", f->imin);
+        return false;
+    }
     return store_string(ctx, f, dst, s, len);
 }
 

@@ -30,6 +30,9 @@
 #define DEV(d)                                                                                     \
     "{'format':1,'name':'p','scan_classes':[{'name':'fast','period_ms':100}],'devices':[" d "]}"
 #define A16 "aaaaaaaaaaaaaaaa"
+#define AUDIT(a) "{'format':1,'name':'p','audit':{" a "}}"
+#define FWD(f) AUDIT("'forward':{" f "}")
+#define FWD_OK "'host':'collector.example','ca_file':'certs/ca.pem'"
 
 struct bad_case {
     const char *name;
@@ -214,6 +217,106 @@ static const struct bad_case cases[] = {
          "'max_step':0}]"),
      "simulator.signals[0].max_step", "must be greater than 0"},
     {"sim_unknown_section", SIM("'pipes':[]"), "simulator.pipes", "unknown key"},
+    /* audit */
+    {"audit_not_object", "{'format':1,'name':'p','audit':[]}", "audit", "must be an object"},
+    {"audit_unknown_key", AUDIT("'max_size':1"), "audit.max_size", "unknown key"},
+    {"audit_size_zero", AUDIT("'max_size_mb':0"), "audit.max_size_mb",
+     "must be between 1 and 1048576"},
+    {"audit_size_high", AUDIT("'max_size_mb':1048577"), "audit.max_size_mb",
+     "must be between 1 and 1048576"},
+    {"audit_size_real", AUDIT("'max_size_mb':1.5"), "audit.max_size_mb", "must be an integer"},
+    {"audit_size_string", AUDIT("'max_size_mb':'1024'"), "audit.max_size_mb", "must be an integer"},
+    {"audit_age_negative", AUDIT("'max_age_days':-1"), "audit.max_age_days",
+     "must be between 0 and 36500"},
+    {"audit_age_high", AUDIT("'max_age_days':36501"), "audit.max_age_days",
+     "must be between 0 and 36500"},
+    {"audit_age_refuse", AUDIT("'max_age_days':30,'when_full':'refuse'"), "audit.max_age_days",
+     "must be 0 unless when_full is \"archive\""},
+    {"audit_when_full", AUDIT("'when_full':'rotate'"), "audit.when_full",
+     "\"rotate\" is not one of archive, refuse"},
+    {"audit_on_failure", AUDIT("'on_failure':'ignore'"), "audit.on_failure",
+     "\"ignore\" is not one of continue, refuse"},
+    {"audit_on_failure_bool", AUDIT("'on_failure':true"), "audit.on_failure", "must be a string"},
+    {"audit_records_zero", AUDIT("'checkpoint_records':0"), "audit.checkpoint_records",
+     "must be between 1 and 1000000"},
+    {"audit_records_high", AUDIT("'checkpoint_records':1000001"), "audit.checkpoint_records",
+     "must be between 1 and 1000000"},
+    {"audit_seconds_zero", AUDIT("'checkpoint_seconds':0"), "audit.checkpoint_seconds",
+     "must be between 1 and 86400"},
+    {"audit_seconds_high", AUDIT("'checkpoint_seconds':86401"), "audit.checkpoint_seconds",
+     "must be between 1 and 86400"},
+    {"audit_warn_not_array", AUDIT("'warn_percent':80"), "audit.warn_percent", "must be an array"},
+    {"audit_warn_empty", AUDIT("'warn_percent':[]"), "audit.warn_percent",
+     "must have 1 to 4 values"},
+    {"audit_warn_five", AUDIT("'warn_percent':[10,20,30,40,50]"), "audit.warn_percent",
+     "must have 1 to 4 values"},
+    {"audit_warn_zero", AUDIT("'warn_percent':[0,50]"), "audit.warn_percent[0]",
+     "must be between 1 and 99"},
+    {"audit_warn_hundred", AUDIT("'warn_percent':[50,100]"), "audit.warn_percent[1]",
+     "must be between 1 and 99"},
+    {"audit_warn_real", AUDIT("'warn_percent':[80.5]"), "audit.warn_percent[0]",
+     "must be an integer"},
+    {"audit_warn_string", AUDIT("'warn_percent':[80,'95']"), "audit.warn_percent[1]",
+     "must be an integer"},
+    {"audit_warn_decreasing", AUDIT("'warn_percent':[95,80]"), "audit.warn_percent[1]",
+     "must be greater than the value before it (95)"},
+    {"audit_warn_equal", AUDIT("'warn_percent':[50,70,70]"), "audit.warn_percent[2]",
+     "must be greater than the value before it (70)"},
+    /* a bad value is not compared with its neighbours */
+    {"audit_warn_after_bad", AUDIT("'warn_percent':[50,150,60]"), "audit.warn_percent[1]",
+     "must be between 1 and 99"},
+    {"audit_forward_not_object", AUDIT("'forward':'collector.example'"), "audit.forward",
+     "must be an object"},
+    {"audit_forward_unknown", FWD(FWD_OK ",'tls':true"), "audit.forward.tls", "unknown key"},
+    {"audit_forward_no_host", FWD("'ca_file':'ca.pem'"), "audit.forward.host", "is required"},
+    {"audit_forward_no_ca", FWD("'host':'h'"), "audit.forward.ca_file", "is required"},
+    {"audit_forward_host_empty", FWD("'host':'','ca_file':'ca.pem'"), "audit.forward.host",
+     "must not be empty"},
+    {"audit_forward_host_long",
+     FWD("'host':'" A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 A16 "aaaaaaaaaaaaaa',"
+         "'ca_file':'ca.pem'"),
+     "audit.forward.host", "must be at most 253 bytes"},
+    {"audit_forward_host_number", FWD("'host':10,'ca_file':'ca.pem'"), "audit.forward.host",
+     "must be a string"},
+    {"audit_forward_host_space", FWD("'host':'collector example','ca_file':'ca.pem'"),
+     "audit.forward.host",
+     "\"collector example\" must not contain whitespace or control characters"},
+    {"audit_forward_host_tab", FWD("'host':'collector\\t','ca_file':'ca.pem'"),
+     "audit.forward.host", "\"collector\\x09\" must not contain whitespace or control characters"},
+    {"audit_forward_host_del", FWD("'host':'a\\u007fb','ca_file':'ca.pem'"), "audit.forward.host",
+     "\"a\\x7fb\" must not contain whitespace or control characters"},
+    {"audit_forward_host_nbsp", FWD("'host':'a\\u00a0b','ca_file':'ca.pem'"), "audit.forward.host",
+     "\"a\\xc2\\xa0b\" must not contain whitespace or control characters"},
+    {"audit_forward_host_c1", FWD("'host':'a\\u0085b','ca_file':'ca.pem'"), "audit.forward.host",
+     "\"a\\xc2\\x85b\" must not contain whitespace or control characters"},
+    {"audit_forward_host_ideographic_space", FWD("'host':'a\\u3000b','ca_file':'ca.pem'"),
+     "audit.forward.host",
+     "\"a\\xe3\\x80\\x80b\" must not contain whitespace or control characters"},
+    {"audit_forward_server_name_space", FWD(FWD_OK ",'server_name':'a b'"),
+     "audit.forward.server_name", "\"a b\" must not contain whitespace or control characters"},
+    {"audit_forward_server_name_empty", FWD(FWD_OK ",'server_name':''"),
+     "audit.forward.server_name", "must not be empty"},
+    {"audit_forward_ca_empty", FWD("'host':'h','ca_file':''"), "audit.forward.ca_file",
+     "must not be empty"},
+    {"audit_forward_port_zero", FWD(FWD_OK ",'port':0"), "audit.forward.port",
+     "must be between 1 and 65535"},
+    {"audit_forward_port_high", FWD(FWD_OK ",'port':65536"), "audit.forward.port",
+     "must be between 1 and 65535"},
+    {"audit_forward_port_string", FWD(FWD_OK ",'port':'6514'"), "audit.forward.port",
+     "must be an integer"},
+    {"audit_forward_facility_high", FWD(FWD_OK ",'facility':24"), "audit.forward.facility",
+     "must be between 0 and 23"},
+    {"audit_forward_facility_negative", FWD(FWD_OK ",'facility':-1"), "audit.forward.facility",
+     "must be between 0 and 23"},
+    {"audit_forward_cert_only", FWD(FWD_OK ",'client_cert':'c.pem'"), "audit.forward.client_key",
+     "is required when \"client_cert\" is given"},
+    {"audit_forward_key_only", FWD(FWD_OK ",'client_key':'c.key'"), "audit.forward.client_cert",
+     "is required when \"client_key\" is given"},
+    /* a cert of the wrong type is still given: only its own error */
+    {"audit_forward_cert_not_string", FWD(FWD_OK ",'client_cert':1,'client_key':'c.key'"),
+     "audit.forward.client_cert", "must be a string"},
+    {"audit_forward_key_empty", FWD(FWD_OK ",'client_cert':'c.pem','client_key':''"),
+     "audit.forward.client_key", "must not be empty"},
 };
 
 static int parse_errors(const char *text, struct bw_project_errors *errors)
@@ -294,6 +397,46 @@ static void test_many_errors_at_once(void **state)
     bw_project_errors_clear(&errors);
 }
 
+/* Every mistake in the audit section, reported by one parse, in the order
+ * of its keys, then the rules across keys. */
+static void test_audit_errors_at_once(void **state)
+{
+    (void)state;
+    struct bw_project_errors errors = {0};
+    const char *text = "{'format':1,'name':'p','tags':[{'name':'a','type':'int','unti':'m'}],"
+                       "'audit':{'max_size_mb':0,'max_age_days':7,'warn_percent':[90,90,0],"
+                       "'when_full':'refuse','on_failure':'stop','checkpoint_records':-5,"
+                       "'checkpoint_seconds':60,'colour':'red',"
+                       "'forward':{'host':'a b','port':0,'server_name':'','client_cert':'c.pem',"
+                       "'facility':'local0','extra':1}}}";
+    assert_int_equal(parse_errors(text, &errors), BW_EMALFORMED);
+    static const char *const want[][2] = {
+        {"tags[0].unti", "unknown key"},
+        {"audit.colour", "unknown key"},
+        {"audit.max_size_mb", "must be between 1 and 1048576"},
+        {"audit.warn_percent[1]", "must be greater than the value before it (90)"},
+        {"audit.warn_percent[2]", "must be between 1 and 99"},
+        {"audit.on_failure", "\"stop\" is not one of continue, refuse"},
+        {"audit.checkpoint_records", "must be between 1 and 1000000"},
+        {"audit.max_age_days", "must be 0 unless when_full is \"archive\""},
+        {"audit.forward.extra", "unknown key"},
+        {"audit.forward.port", "must be between 1 and 65535"},
+        {"audit.forward.ca_file", "is required"},
+        {"audit.forward.server_name", "must not be empty"},
+        {"audit.forward.facility", "must be an integer"},
+        {"audit.forward.host", "\"a b\" must not contain whitespace or control characters"},
+        {"audit.forward.client_key", "is required when \"client_cert\" is given"},
+    };
+    if (errors.count != BW_ARRAY_LEN(want))
+        pt_dump(&errors);
+    assert_int_equal(errors.count, BW_ARRAY_LEN(want));
+    for (size_t i = 0; i < BW_ARRAY_LEN(want); i++) {
+        assert_string_equal(errors.items[i].path, want[i][0]);
+        assert_string_equal(errors.items[i].reason, want[i][1]);
+    }
+    bw_project_errors_clear(&errors);
+}
+
 /* Past BW_PROJECT_MAX_ERRORS, errors are counted, not kept. */
 static void test_error_cap(void **state)
 {
@@ -352,7 +495,7 @@ static void test_long_and_hostile_text(void **state)
 
 int main(void)
 {
-    static struct CMUnitTest tests[BW_ARRAY_LEN(cases) + 5];
+    static struct CMUnitTest tests[BW_ARRAY_LEN(cases) + 6];
     size_t n = 0;
     for (size_t i = 0; i < BW_ARRAY_LEN(cases); i++, n++) {
         tests[n] = (struct CMUnitTest){
@@ -360,6 +503,7 @@ int main(void)
     }
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_invalid_json);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many_errors_at_once);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_audit_errors_at_once);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_error_cap);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_and_hostile_text);
     return _cmocka_run_group_tests("project_errors", tests, n, NULL, NULL);

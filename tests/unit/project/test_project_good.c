@@ -177,6 +177,109 @@ static void test_minimal_and_defaults(void **state)
     bw_project_free(p);
 }
 
+static void expect_audit_defaults(const struct bw_project_audit *a)
+{
+    assert_int_equal(a->max_size_mb, 1024);
+    assert_int_equal(a->max_age_days, 0);
+    assert_int_equal(a->warn_count, 2);
+    assert_int_equal(a->warn_percent[0], 80);
+    assert_int_equal(a->warn_percent[1], 95);
+    assert_int_equal(a->when_full, BW_PROJECT_AUDIT_FULL_ARCHIVE);
+    assert_int_equal(a->on_failure, BW_PROJECT_AUDIT_FAIL_CONTINUE);
+    assert_int_equal(a->checkpoint_records, 1000);
+    assert_int_equal(a->checkpoint_seconds, 60);
+    assert_null(a->forward);
+}
+
+/* No audit section, or an empty one: every default, no forwarding. */
+static void test_audit_defaults(void **state)
+{
+    (void)state;
+    struct bw_project *p = pt_parse_ok("{'format':1,'name':'p'}");
+    expect_audit_defaults(&p->audit);
+    bw_project_free(p);
+    p = pt_parse_ok("{'format':1,'name':'p','audit':{}}");
+    expect_audit_defaults(&p->audit);
+    bw_project_free(p);
+    p = load_dir(FIXTURE_DIR);
+    expect_audit_defaults(&p->audit);
+    bw_project_free(p);
+
+    /* Forwarding with only what it requires. */
+    p = pt_parse_ok("{'format':1,'name':'p','audit':{'warn_percent':[50],"
+                    "'forward':{'host':'10.0.0.7','ca_file':'/etc/bulwark/ca.pem'}}}");
+    assert_int_equal(p->audit.warn_count, 1);
+    assert_int_equal(p->audit.warn_percent[0], 50);
+    assert_int_equal(p->audit.max_size_mb, 1024);
+    const struct bw_project_audit_forward *f = p->audit.forward;
+    assert_non_null(f);
+    assert_string_equal(f->host, "10.0.0.7");
+    assert_int_equal(f->port, 6514);
+    assert_string_equal(f->ca_file, "/etc/bulwark/ca.pem");
+    assert_null(f->server_name);
+    assert_null(f->client_cert);
+    assert_null(f->client_key);
+    assert_int_equal(f->facility, 13);
+    bw_project_free(p);
+}
+
+/* Every key of the section, at values other than the defaults. */
+static void test_audit_full(void **state)
+{
+    (void)state;
+    struct bw_project *p =
+        pt_parse_ok("{'format':1,'name':'p','audit':{'max_size_mb':1048576,'max_age_days':36500,"
+                    "'warn_percent':[1,50,98,99],'when_full':'archive','on_failure':'refuse',"
+                    "'checkpoint_records':1000000,'checkpoint_seconds':86400,"
+                    "'forward':{'host':'collector.example','port':65535,'ca_file':'certs/ca.pem',"
+                    "'server_name':'siem.example.org','client_cert':'certs/bulwark.pem',"
+                    "'client_key':'certs/bulwark.key','facility':0}}}");
+    const struct bw_project_audit *a = &p->audit;
+    assert_int_equal(a->max_size_mb, 1048576);
+    assert_int_equal(a->max_age_days, 36500);
+    assert_int_equal(a->warn_count, 4);
+    assert_int_equal(a->warn_percent[0], 1);
+    assert_int_equal(a->warn_percent[1], 50);
+    assert_int_equal(a->warn_percent[2], 98);
+    assert_int_equal(a->warn_percent[3], 99);
+    assert_int_equal(a->when_full, BW_PROJECT_AUDIT_FULL_ARCHIVE);
+    assert_int_equal(a->on_failure, BW_PROJECT_AUDIT_FAIL_REFUSE);
+    assert_int_equal(a->checkpoint_records, 1000000);
+    assert_int_equal(a->checkpoint_seconds, 86400);
+    const struct bw_project_audit_forward *f = a->forward;
+    assert_non_null(f);
+    assert_string_equal(f->host, "collector.example");
+    assert_int_equal(f->port, 65535);
+    assert_string_equal(f->ca_file, "certs/ca.pem"); /* as written, not resolved */
+    assert_string_equal(f->server_name, "siem.example.org");
+    assert_string_equal(f->client_cert, "certs/bulwark.pem");
+    assert_string_equal(f->client_key, "certs/bulwark.key");
+    assert_int_equal(f->facility, 0);
+    bw_project_free(p);
+
+    /* The lower bounds; "refuse" with no age limit; a non-ASCII host
+     * name without whitespace, 253 bytes long. */
+    char host[254];
+    memset(host, 'h', 253);
+    memcpy(host, "b\xc3\xbcrger.example.", 16);
+    host[253] = '\0';
+    char text[512];
+    snprintf(text, sizeof(text),
+             "{'format':1,'name':'p','audit':{'max_size_mb':1,'max_age_days':0,"
+             "'when_full':'refuse','checkpoint_records':1,'checkpoint_seconds':1,"
+             "'forward':{'host':'%s','port':1,'ca_file':'c','facility':23}}}",
+             host);
+    p = pt_parse_ok(text);
+    assert_int_equal(p->audit.max_size_mb, 1);
+    assert_int_equal(p->audit.when_full, BW_PROJECT_AUDIT_FULL_REFUSE);
+    assert_int_equal(p->audit.checkpoint_records, 1);
+    assert_int_equal(p->audit.checkpoint_seconds, 1);
+    assert_string_equal(p->audit.forward->host, host);
+    assert_int_equal(p->audit.forward->port, 1);
+    assert_int_equal(p->audit.forward->facility, 23);
+    bw_project_free(p);
+}
+
 /* A name may contain dots, so the variable is what follows the last. */
 static void test_dotted_element_names(void **state)
 {
@@ -246,6 +349,8 @@ int main(void)
         cmocka_unit_test(test_fixture_simulator),
         cmocka_unit_test(test_fixture_tags),
         cmocka_unit_test(test_minimal_and_defaults),
+        cmocka_unit_test(test_audit_defaults),
+        cmocka_unit_test(test_audit_full),
         cmocka_unit_test(test_dotted_element_names),
         cmocka_unit_test(test_vocabularies),
         cmocka_unit_test(test_load_missing_file),

@@ -229,8 +229,9 @@ static void test_other_count_limits(void **state)
 /* ---- out of memory -------------------------------------------------- */
 
 /* Fails the n-th allocation for n = 0, 1, ... until the parse gets
- * through; every failing run must say BW_ENOMEM and hold nothing. */
-static void alloc_loop(const char *data, size_t len, int final_rc)
+ * through, which must take more than min_allocs allocations; every
+ * failing run must say BW_ENOMEM and hold nothing. */
+static void alloc_loop_min(const char *data, size_t len, int final_rc, long min_allocs)
 {
     struct bw_project_errors errors = {0};
     for (long n = 0;; n++) {
@@ -245,11 +246,16 @@ static void alloc_loop(const char *data, size_t len, int final_rc)
             continue;
         }
         assert_int_equal(rc, final_rc);
-        assert_true(n > 10);
+        assert_true(n > min_allocs);
         bw_project_free(p);
         break;
     }
     bw_project_errors_clear(&errors);
+}
+
+static void alloc_loop(const char *data, size_t len, int final_rc)
+{
+    alloc_loop_min(data, len, final_rc, 10);
 }
 
 static void test_alloc_failure_good(void **state)
@@ -276,6 +282,26 @@ static void test_alloc_failure_bad(void **state)
         "{'name':'e','type':'q'},{'name':'f','type':'q'},{'name':'g','type':'q'},"
         "{'name':'h','type':'q'},{'name':'i','type':'q'},{'name':'j','type':'q'}]}");
     alloc_loop(data, strlen(data), BW_EMALFORMED);
+    free(data);
+}
+
+/* The audit section allocates its forwarding settings apart from the
+ * arrays; a failure there must unwind as well. A small project: the box,
+ * the string pool and the forwarding settings are all it allocates. */
+static void test_alloc_failure_audit(void **state)
+{
+    (void)state;
+    char *data =
+        pt_dequote("{'format':1,'name':'p','audit':{'max_size_mb':10,'warn_percent':[50,90],"
+                   "'forward':{'host':'collector.example','ca_file':'ca.pem','server_name':'siem',"
+                   "'client_cert':'c.pem','client_key':'c.key'}}}");
+    alloc_loop_min(data, strlen(data), BW_OK, 2);
+    free(data);
+    data = pt_dequote("{'format':1,'name':'p','audit':{'max_age_days':9,'when_full':'refuse',"
+                      "'warn_percent':[9,8],'forward':{'host':'a b','port':0,'client_key':'k',"
+                      "'x':1,'y':2,'z':3,'w':4,'v':5,'u':6}}}");
+    /* ... and the error list, grown past its first 8 entries. */
+    alloc_loop_min(data, strlen(data), BW_EMALFORMED, 3);
     free(data);
 }
 
@@ -307,7 +333,7 @@ int main(void)
         cmocka_unit_test(test_load_too_large),     cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_tag_count_limit),    cmocka_unit_test(test_other_count_limits),
         cmocka_unit_test(test_alloc_failure_good), cmocka_unit_test(test_alloc_failure_bad),
-        cmocka_unit_test(test_alloc_failure_load),
+        cmocka_unit_test(test_alloc_failure_load), cmocka_unit_test(test_alloc_failure_audit),
     };
     return cmocka_run_group_tests_name("project_limits", tests, NULL, NULL);
 }

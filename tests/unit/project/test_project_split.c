@@ -124,12 +124,89 @@ static void test_large_project_errors(void **state)
     free(json);
 }
 
+/* The audit section is part of the top level, which the two-thread route
+ * parses whole: before or after the tags, it loads and is reported as on
+ * the plain route. */
+static char *big_project_audit(size_t tags, const char *before, const char *after)
+{
+    char *body = big_project(tags, "", "");
+    size_t len = strlen(body), cap = len + strlen(before) + strlen(after) + 64;
+    char *json = malloc(cap);
+    assert_non_null(json);
+    /* {"format":1,"name":"big", BEFORE "tags":[...] AFTER } */
+    const char *tags_key = strstr(body, "\"tags\"");
+    assert_non_null(tags_key);
+    size_t head = (size_t)(tags_key - body);
+    int n = snprintf(json, cap, "%.*s%s%.*s%s}", (int)head, body, before, (int)(len - head - 1),
+                     tags_key, after);
+    assert_true(n > 0 && (size_t)n < cap);
+    free(body);
+    return json;
+}
+
+static void test_large_project_audit(void **state)
+{
+    (void)state;
+    enum { TAGS = 25000 };
+    struct bw_project *p = NULL;
+    struct bw_project_errors errors = {0};
+    char *json =
+        big_project_audit(TAGS, "\"audit\":{\"max_size_mb\":2048,\"warn_percent\":[70,90]},", "");
+    assert_int_equal(bw_project_parse(json, strlen(json), &p, &errors), BW_OK);
+    assert_int_equal(p->tag_count, TAGS);
+    assert_int_equal(p->audit.max_size_mb, 2048);
+    assert_int_equal(p->audit.warn_count, 2);
+    assert_int_equal(p->audit.warn_percent[0], 70);
+    assert_null(p->audit.forward);
+    bw_project_free(p);
+    free(json);
+
+    json = big_project_audit(TAGS, "",
+                             ",\"audit\":{\"forward\":{\"host\":\"tags\",\"port\":514,"
+                             "\"ca_file\":\"ca.pem\",\"tags\":[1,2]}}");
+    assert_int_equal(bw_project_parse(json, strlen(json), &p, &errors), BW_EMALFORMED);
+    assert_null(p);
+    assert_int_equal(errors.count, 1);
+    assert_string_equal(errors.items[0].path, "audit.forward.tags");
+    assert_string_equal(errors.items[0].reason, "unknown key");
+    bw_project_errors_clear(&errors);
+    free(json);
+
+    json = big_project_audit(TAGS, "",
+                             ",\"audit\":{\"forward\":{\"host\":\"tags\",\"port\":514,"
+                             "\"ca_file\":\"ca.pem\",\"client_key\":\"k.pem\"},"
+                             "\"when_full\":\"refuse\",\"max_age_days\":1}");
+    assert_int_equal(bw_project_parse(json, strlen(json), &p, &errors), BW_EMALFORMED);
+    assert_int_equal(errors.count, 2);
+    assert_string_equal(errors.items[0].path, "audit.max_age_days");
+    assert_string_equal(errors.items[0].reason, "must be 0 unless when_full is \"archive\"");
+    assert_string_equal(errors.items[1].path, "audit.forward.client_cert");
+    assert_string_equal(errors.items[1].reason, "is required when \"client_key\" is given");
+    bw_project_errors_clear(&errors);
+
+    /* The same text on the plain route (parsed whole, one thread). */
+    struct pj_reaper *helper = pj_reaper_start();
+    assert_non_null(helper);
+    json_t *split = pj_parse_split(helper, json, strlen(json));
+    pj_reaper_finish(helper);
+    assert_non_null(split);
+    json_error_t err;
+    json_t *plain = json_loadb(json, strlen(json), JSON_REJECT_DUPLICATES, &err);
+    assert_non_null(plain);
+    assert_true(json_equal(split, plain));
+    assert_non_null(json_object_get(split, "audit"));
+    json_decref(split);
+    json_decref(plain);
+    free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_gives_the_same_tree),
         cmocka_unit_test(test_split_steps_aside),
         cmocka_unit_test(test_large_project_errors),
+        cmocka_unit_test(test_large_project_audit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
