@@ -17,6 +17,12 @@ clang-format
 cppcheck
 libjansson-dev
 libcmocka-dev
+libssl-dev
+openssl
+libsqlite3-dev
+sqlite3
+rsyslog
+rsyslog-openssl
 python3-jsonschema
 python3
 "

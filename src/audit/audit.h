@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * audit: the tamper-evident audit trail (IEC 62443-3-3 SR 2.8-2.12, 3.9,
+ * 6.1). Three calls matter to the rest of Bulwark: bw_audit_record() to
+ * record an event (returns once it is durable), bw_audit_query() to read
+ * records back with filters and a cursor, bw_audit_verify() to check the
+ * whole trail offline.
+ *
+ * Records live in STATE/audit.db (SQLite, WAL, synchronous=FULL); the
+ * schema refuses UPDATE and DELETE. Each record holds the SHA-256 of its
+ * predecessor and an HMAC-SHA256 under STATE/keys/audit-mac.key; every N
+ * records or T seconds a checkpoint is signed with the Ed25519 key in
+ * STATE/keys/audit-sign.key. When the trail reaches its size or age
+ * limit, the oldest records are rolled into signed segment files in
+ * STATE/audit-archive/ (the chain continues across them), or operations
+ * are refused, as the project chooses. docs/internals/audit.md has the
+ * formats; docs/audit-events.md the catalogue of event IDs.
+ */
+#ifndef BW_AUDIT_H
+#define BW_AUDIT_H
+
+#include "base/base.h"
+
+#include <jansson.h>
+
+/* The eight categories of SR 2.8; the numbers are stored. */
+enum bw_audit_category {
+    BW_AUDIT_ACCESS_CONTROL = 1,
+    BW_AUDIT_REQUEST_ERROR = 2,
+    BW_AUDIT_OS_EVENT = 3,
+    BW_AUDIT_CONTROL_SYSTEM = 4,
+    BW_AUDIT_BACKUP_RESTORE = 5,
+    BW_AUDIT_CONFIG_CHANGE = 6,
+    BW_AUDIT_RECONNAISSANCE = 7,
+    BW_AUDIT_AUDIT_LOG = 8,
+};
+#define BW_AUDIT_CATEGORY_COUNT 8
+
+enum bw_audit_result {
+    BW_AUDIT_SUCCESS = 1,
+    BW_AUDIT_FAILURE = 2,
+    BW_AUDIT_DENIED = 3,
+    BW_AUDIT_ERROR = 4,
+};
+
+enum bw_audit_source_kind {
+    BW_AUDIT_SOURCE_USER = 1,    /* a person's account (or OS user at a terminal) */
+    BW_AUDIT_SOURCE_PROCESS = 2, /* software: the daemon itself, a client program */
+    BW_AUDIT_SOURCE_DEVICE = 3,  /* a field device or a peer system */
+};
+
+/* The catalogue of event IDs (docs/audit-events.md). Each ID fixes the
+ * category and the type name; callers give only the ID. IDs are stable:
+ * never renumber, only add. */
+enum bw_audit_event_id {
+    BW_AUDIT_EV_CONTROL_PEER_REFUSED = 1001,
+    BW_AUDIT_EV_CONTROL_REQUEST_MALFORMED = 2001,
+    BW_AUDIT_EV_TAG_WRITE_REFUSED = 2002,
+    BW_AUDIT_EV_DAEMON_START = 3001,
+    BW_AUDIT_EV_DAEMON_STOP = 3002,
+    BW_AUDIT_EV_TIME_SYNC_STATUS = 3003,
+    BW_AUDIT_EV_TIME_SYNC_LOST = 3004,
+    BW_AUDIT_EV_TIME_SYNC_RESTORED = 3005,
+    BW_AUDIT_EV_TAG_WRITE = 4001,
+    BW_AUDIT_EV_PROJECT_LOADED = 6001,
+    BW_AUDIT_EV_PROJECT_REFUSED = 6002,
+    BW_AUDIT_EV_AUDIT_THRESHOLD = 8001,
+    BW_AUDIT_EV_AUDIT_FULL = 8002,
+    BW_AUDIT_EV_AUDIT_ARCHIVED = 8003,
+    BW_AUDIT_EV_AUDIT_FAILURE = 8004,
+    BW_AUDIT_EV_AUDIT_RECOVERED = 8005,
+    BW_AUDIT_EV_AUDIT_RECORDS_LOST = 8006,
+    BW_AUDIT_EV_AUDIT_EXPORTED = 8007,
+    BW_AUDIT_EV_AUDIT_INTEGRITY = 8008,
+    BW_AUDIT_EV_AUDIT_FORWARD_LOST = 8009,
+    BW_AUDIT_EV_AUDIT_FORWARD_RESTORED = 8010,
+    BW_AUDIT_EV_AUDIT_SPACE_FREED = 8011,
+};
+
+/* One catalogue entry. */
+struct bw_audit_event_info {
+    uint32_t id;
+    enum bw_audit_category category;
+    const char *type;        /* stable dotted name, e.g. "daemon.start" */
+    const char *description; /* one line for docs and tools */
+};
+/* NULL when id is not in the catalogue. Any thread. */
+const struct bw_audit_event_info *bw_audit_event_lookup(uint32_t id);
+/* The whole catalogue, in ID order. */
+const struct bw_audit_event_info *bw_audit_event_catalogue(size_t *count);
+
+/* "access-control", ..., "audit-log"; NULL for an unknown value. */
+const char *bw_audit_category_name(enum bw_audit_category category);
+/* "success", "failure", "denied", "error"; NULL for an unknown value. */
+const char *bw_audit_result_name(enum bw_audit_result result);
+/* "user", "process", "device"; NULL for an unknown value. */
+const char *bw_audit_source_kind_name(enum bw_audit_source_kind kind);
+
+/* Who caused an event. name is an account, program or device name;
+ * address is a network address or "local" detail, NULL when there is
+ * none. Both borrowed for the call. */
+struct bw_audit_source {
+    enum bw_audit_source_kind kind;
+    const char *name;
+    const char *address;
+};
+
+/* An event to record. details is a JSON object (borrowed, may be NULL).
+ * Values under keys that name secrets (password, secret, token, key,
+ * session, cookie, otp, credential, passphrase, in any case, anywhere in
+ * the tree) are replaced by "[redacted]" before anything is stored: no
+ * secret ever reaches the trail. */
+struct bw_audit_event {
+    uint32_t id;
+    enum bw_audit_result result;
+    struct bw_audit_source source;
+    const json_t *details;
+};
+
+/* ---- the trail, as the daemon keeps it -------------------------------- */
+
+enum bw_audit_when_full {
+    BW_AUDIT_FULL_ARCHIVE = 0, /* roll the oldest records into a signed segment */
+    BW_AUDIT_FULL_REFUSE,      /* refuse non-essential operations (bw_audit_gate) */
+};
+
+enum bw_audit_on_failure {
+    BW_AUDIT_FAIL_CONTINUE = 0, /* keep operating; records wait in memory for the disk */
+    BW_AUDIT_FAIL_REFUSE,       /* refuse non-essential operations until recording works */
+};
+
+#define BW_AUDIT_MAX_THRESHOLDS 4
+
+struct bw_audit_forward_config {
+    const char *host;
+    uint16_t port;
+    const char *ca_file;     /* PEM file of the CA that signed the collector */
+    const char *server_name; /* name the collector's certificate carries; NULL: host */
+    const char *client_cert; /* NULL: no client certificate */
+    const char *client_key;
+    int facility; /* syslog facility 0..23 */
+};
+
+/* Everything borrowed for the duration of bw_audit_open(). */
+struct bw_audit_config {
+    const char *state_dir;
+    uint64_t max_bytes;                          /* 0: no size limit */
+    uint32_t max_age_days;                       /* 0: no age limit (needs BW_AUDIT_FULL_ARCHIVE) */
+    uint8_t thresholds[BW_AUDIT_MAX_THRESHOLDS]; /* percent of max_bytes, increasing */
+    size_t threshold_count;
+    enum bw_audit_when_full when_full;
+    enum bw_audit_on_failure on_failure;
+    uint32_t checkpoint_records; /* sign a checkpoint after this many records ... */
+    uint32_t checkpoint_seconds; /* ... or this long after the first unsigned one */
+    const struct bw_audit_forward_config *forward; /* NULL: no forwarding */
+};
+
+/* Fills config with the defaults: 1 GiB, no age limit, thresholds 80 and
+ * 95 %, archive when full, continue on failure, a checkpoint every 1000
+ * records or 60 s, no forwarding. */
+void bw_audit_config_defaults(struct bw_audit_config *config, const char *state_dir);
+
+struct bw_audit;
+
+/* Opens the trail in config->state_dir: creates keys/ (0700) and the
+ * keys (0600) on first use, the database and archive directory, checks
+ * the last record, and starts the writer thread (and the forwarder when
+ * configured). When the database cannot be opened or written, the trail
+ * still opens in the failed state (it keeps retrying; see
+ * bw_audit_status) so that control keeps running. Returns BW_EDENIED
+ * when a key file is readable by others or is a link (keys are never
+ * trusted then), BW_EIO when the keys cannot be read or created,
+ * BW_EINVAL for a bad config, BW_ENOMEM. Main thread. */
+BW_MUST_CHECK int bw_audit_open(const struct bw_audit_config *config, struct bw_audit **out);
+
+/* Signs a final checkpoint, stops the threads, closes everything. Waits
+ * for records still queued (at most 2 s when the disk is failing; what
+ * cannot be written then is reported in the log with its count). NULL is
+ * fine. Main thread, after every producer has stopped. */
+void bw_audit_close(struct bw_audit *audit);
+
+/* Records one event and returns once it is durable on disk (the commit
+ * that holds it has been synced); many threads recording at once share
+ * one sync. *seq_out (may be NULL) receives the record's sequence number.
+ * Returns BW_EINVAL for an ID not in the catalogue or a bad result or
+ * source, BW_EIO when the record could not be made durable now (the
+ * trail is failing: the record stays queued in memory and is written
+ * when the disk recovers; see bw_audit_gate for whether to go on),
+ * BW_ENOMEM. Any thread except the engine thread (it may block). */
+BW_MUST_CHECK int bw_audit_record(struct bw_audit *audit, const struct bw_audit_event *event,
+                                  uint64_t *seq_out);
+
+/* Whether a non-essential operation may go ahead now: BW_OK, or
+ * BW_EDENIED when the project's policy says to refuse operations because
+ * the trail is full (refuse policy) or failing (refuse policy). Essential
+ * operations (keeping control running, freeing space) do not ask. Any
+ * thread; never blocks. */
+BW_MUST_CHECK int bw_audit_gate(struct bw_audit *audit);
+
+enum bw_audit_state {
+    BW_AUDIT_STATE_OK = 0,
+    BW_AUDIT_STATE_FULL,   /* at its limit with the refuse policy */
+    BW_AUDIT_STATE_FAILED, /* records cannot be written */
+};
+
+struct bw_audit_status {
+    enum bw_audit_state state;
+    uint64_t last_seq;      /* newest durable record */
+    uint64_t pending;       /* records waiting to be written */
+    uint64_t lost;          /* records that could not be kept at all (memory bound) */
+    uint64_t used_bytes;    /* live records in audit.db */
+    unsigned usage_percent; /* of max_bytes; 0 without a size limit */
+    uint64_t commits;       /* durable commits so far (each one sync) */
+    uint64_t forwarded_seq; /* last record the collector has been sent; 0 without forwarding */
+};
+/* A snapshot of the trail's state. Any thread. */
+void bw_audit_status_get(struct bw_audit *audit, struct bw_audit_status *out);
+
+/* Reads the system clock's synchronisation state (adjtimex) and records
+ * it: at the first call (time.sync.status) and whenever it changes
+ * (time.sync.lost, time.sync.restored), with a warning in the log when
+ * synchronisation is lost. Call at start and periodically. Main thread. */
+void bw_audit_clock_check(struct bw_audit *audit);
+
+/* ---- reading the trail (with or without the daemon) ------------------- */
+
+/* One stored record as read back; every pointer is borrowed and valid
+ * only during the callback. details is the stored JSON text. */
+struct bw_audit_entry {
+    uint64_t seq;
+    int64_t ts_us;
+    enum bw_audit_category category;
+    uint32_t event_id;
+    const char *type;
+    enum bw_audit_result result;
+    enum bw_audit_source_kind source_kind;
+    const char *source_name;
+    const char *source_address; /* NULL when none */
+    const char *details;
+};
+
+/* Filters of a query; bw_audit_filter_init() gives "everything". */
+#define BW_AUDIT_FILTER_MAX_EVENTS 16
+#define BW_AUDIT_QUERY_MAX_LIMIT 10000
+struct bw_audit_filter {
+    int64_t from_us;        /* inclusive; INT64_MIN: no lower bound */
+    int64_t to_us;          /* exclusive; INT64_MAX: no upper bound */
+    uint32_t category_mask; /* bit (1 << category); 0: every category */
+    uint32_t result_mask;   /* bit (1 << result); 0: every result */
+    char user[129];         /* source name to match exactly; "": anyone */
+    uint32_t events[BW_AUDIT_FILTER_MAX_EVENTS];
+    size_t event_count; /* 0: every event ID */
+    uint64_t cursor;    /* only records with seq > cursor */
+    uint32_t limit;     /* 1..BW_AUDIT_QUERY_MAX_LIMIT; default 100 */
+};
+void bw_audit_filter_init(struct bw_audit_filter *filter);
+
+/* Sets one filter from a key and a text value, as the CLI options and
+ * the HTTP query string give them: from, to (RFC 3339 UTC such as
+ * 2026-12-03T10:00:00Z or 2026-12-03T10:00:00.250Z), category (names,
+ * comma-separated), user, result (names, comma-separated), event (IDs,
+ * comma-separated), cursor, limit. BW_EINVAL for an unknown key,
+ * BW_EMALFORMED or BW_ERANGE for a bad value; err (errlen bytes) then
+ * says which key and why, without echoing more than 32 bytes of input. */
+BW_MUST_CHECK int bw_audit_filter_set(struct bw_audit_filter *filter, const char *key,
+                                      const char *value, size_t value_len, char *err,
+                                      size_t errlen);
+
+/* Parses a URL query string ("from=...&category=access-control,audit-log
+ * &limit=50"; percent-encoding and '+' understood; at most 4 KiB) into
+ * filter, which it initialises first. Errors as bw_audit_filter_set, plus
+ * BW_ETOOLARGE for an over-long string and BW_EMALFORMED for a key given
+ * twice. This is the entry point the fuzzer drives. */
+BW_MUST_CHECK int bw_audit_filter_parse(const char *query, size_t len,
+                                        struct bw_audit_filter *filter, char *err, size_t errlen);
+
+struct bw_audit_reader;
+
+/* Opens STATE/audit.db read-only (the daemon may be writing it).
+ * BW_ENOTFOUND when there is no trail, BW_EIO otherwise. Any thread; one
+ * reader per thread. */
+BW_MUST_CHECK int bw_audit_reader_open(const char *state_dir, struct bw_audit_reader **out);
+void bw_audit_reader_free(struct bw_audit_reader *reader);
+
+typedef int (*bw_audit_entry_fn)(const struct bw_audit_entry *entry, void *ctx);
+
+/* Calls fn for each record matching filter, in sequence order, at most
+ * filter->limit of them. *next_cursor is the cursor for the next page, 0
+ * when this page ended the results. Records appended meanwhile appear in
+ * later pages, never shift earlier ones. A non-zero return from fn stops
+ * the query and is returned. BW_EIO when the database cannot be read. */
+BW_MUST_CHECK int bw_audit_query(struct bw_audit_reader *reader,
+                                 const struct bw_audit_filter *filter, bw_audit_entry_fn fn,
+                                 void *ctx, uint64_t *next_cursor);
+
+/* ---- verification and export ----------------------------------------- */
+
+struct bw_audit_verify_report {
+    uint64_t records;     /* records checked (segments and database) */
+    uint64_t checkpoints; /* signatures checked */
+    uint64_t segments;    /* archive segments checked */
+    uint64_t first_seq, last_seq;
+    uint64_t bad_seq;  /* first sequence number found bad; 0 when none */
+    char problem[256]; /* what is wrong there; "" when all holds */
+};
+
+/* Checks the whole trail in state_dir (read-only): every archive
+ * segment's signature and records, then every record in audit.db: the
+ * sequence has no gap, each record's predecessor hash matches, each MAC
+ * holds under the key, each checkpoint's signature holds and signs the
+ * record it names, and the newest checkpoint's record is present. Stops
+ * at the first problem and describes it in the report. Returns BW_OK
+ * when all holds, BW_EMALFORMED when something does not, BW_ENOTFOUND /
+ * BW_EIO / BW_EDENIED when the trail or keys cannot be read. */
+BW_MUST_CHECK int bw_audit_verify(const char *state_dir, struct bw_audit_verify_report *report);
+
+/* Writes records first_seq..last_seq (0, 0: everything in audit.db) of
+ * the trail in state_dir into a new signed segment file at out_path
+ * (which must not exist), for write-once media. The file carries the
+ * public key that checks it. BW_ENOTFOUND when the range holds no
+ * records, BW_EEXIST, BW_EIO. */
+BW_MUST_CHECK int bw_audit_export(const char *state_dir, uint64_t first_seq, uint64_t last_seq,
+                                  const char *out_path, uint64_t *records_out);
+
+/* Checks one segment file on its own (as exported): signature, records'
+ * chain inside it. MACs are checked when state_dir (may be NULL) holds
+ * the key. Fills report as bw_audit_verify does. */
+BW_MUST_CHECK int bw_audit_verify_segment(const char *path, const char *state_dir,
+                                          struct bw_audit_verify_report *report);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The catalogue of audit event IDs and the names of categories, results
+ * and source kinds. The table is the single source of truth: each ID
+ * fixes its SR 2.8 category and its type name, so a caller cannot file an
+ * event under the wrong category. docs/audit-events.md lists the same
+ * table for integrators; the unit test checks the two agree. Any thread.
+ */
+#include "audit/internal.h"
+
+#include <stdlib.h>
+
+#define EV(id_, cat_, type_, desc_)                                                                \
+    {                                                                                              \
+        .id = BW_AUDIT_EV_##id_, .category = BW_AUDIT_##cat_, .type = type_, .description = desc_  \
+    }
+
+/* In ID order (bw_audit_event_lookup searches it by bisection). */
+static const struct bw_audit_event_info catalogue[] = {
+    EV(CONTROL_PEER_REFUSED, ACCESS_CONTROL, "control.peer_refused",
+       "a local process of another user was refused at the control socket"),
+    EV(CONTROL_REQUEST_MALFORMED, REQUEST_ERROR, "control.request_malformed",
+       "a control-socket request was malformed or too large"),
+    EV(TAG_WRITE_REFUSED, REQUEST_ERROR, "tag.write_refused",
+       "a tag write was refused by validation (type, range, rule)"),
+    EV(DAEMON_START, OS_EVENT, "daemon.start",
+       "the daemon started (version, project hash, settings digest)"),
+    EV(DAEMON_STOP, OS_EVENT, "daemon.stop", "the daemon stopped"),
+    EV(TIME_SYNC_STATUS, OS_EVENT, "time.sync.status",
+       "the system clock's synchronisation state at start"),
+    EV(TIME_SYNC_LOST, OS_EVENT, "time.sync.lost", "the system clock lost synchronisation"),
+    EV(TIME_SYNC_RESTORED, OS_EVENT, "time.sync.restored",
+       "the system clock is synchronised again"),
+    EV(TAG_WRITE, CONTROL_SYSTEM, "tag.write", "a tag write was executed (old and new value)"),
+    EV(PROJECT_LOADED, CONFIG_CHANGE, "project.loaded", "a project was loaded (its hash)"),
+    EV(PROJECT_REFUSED, CONFIG_CHANGE, "project.refused",
+       "a project was refused (the number of errors)"),
+    EV(AUDIT_THRESHOLD, AUDIT_LOG, "audit.threshold",
+       "the audit trail crossed a usage threshold of its size limit"),
+    EV(AUDIT_FULL, AUDIT_LOG, "audit.full",
+       "the audit trail reached its limit; non-essential operations are refused"),
+    EV(AUDIT_ARCHIVED, AUDIT_LOG, "audit.archived",
+       "the oldest records were rolled into a signed archive segment"),
+    EV(AUDIT_FAILURE, AUDIT_LOG, "audit.failure", "audit records could not be written"),
+    EV(AUDIT_RECOVERED, AUDIT_LOG, "audit.recovered", "audit records can be written again"),
+    EV(AUDIT_RECORDS_LOST, AUDIT_LOG, "audit.records_lost",
+       "records could not be kept while the trail was failing (their count)"),
+    EV(AUDIT_EXPORTED, AUDIT_LOG, "audit.exported", "a range of records was exported"),
+    EV(AUDIT_INTEGRITY, AUDIT_LOG, "audit.integrity",
+       "the trail's chain or MAC did not hold at start"),
+    EV(AUDIT_FORWARD_LOST, AUDIT_LOG, "audit.forward.lost",
+       "the syslog collector could not be reached"),
+    EV(AUDIT_FORWARD_RESTORED, AUDIT_LOG, "audit.forward.restored",
+       "the syslog collector is reachable again"),
+    EV(AUDIT_SPACE_FREED, AUDIT_LOG, "audit.space_freed",
+       "the trail is below its limit again; operations resume"),
+};
+
+const struct bw_audit_event_info *bw_audit_event_lookup(uint32_t id)
+{
+    size_t lo = 0, hi = BW_ARRAY_LEN(catalogue);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (catalogue[mid].id == id)
+            return &catalogue[mid];
+        if (catalogue[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct bw_audit_event_info *bw_audit_event_catalogue(size_t *count)
+{
+    *count = BW_ARRAY_LEN(catalogue);
+    return catalogue;
+}
+
+const char *bw_audit_category_name(enum bw_audit_category category)
+{
+    static const char *const names[] = {
+        NULL,
+        "access-control",
+        "request-error",
+        "os-event",
+        "control-system",
+        "backup-restore",
+        "config-change",
+        "reconnaissance",
+        "audit-log",
+    };
+    if ((unsigned)category >= BW_ARRAY_LEN(names))
+        return NULL;
+    return names[category];
+}
+
+const char *bw_audit_result_name(enum bw_audit_result result)
+{
+    static const char *const names[] = {NULL, "success", "failure", "denied", "error"};
+    if ((unsigned)result >= BW_ARRAY_LEN(names))
+        return NULL;
+    return names[result];
+}
+
+const char *bw_audit_source_kind_name(enum bw_audit_source_kind kind)
+{
+    static const char *const names[] = {NULL, "user", "process", "device"};
+    if ((unsigned)kind >= BW_ARRAY_LEN(names))
+        return NULL;
+    return names[kind];
+}

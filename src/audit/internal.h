@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * audit/internal.h: what the files of the audit module share.
+ *   catalogue.c  event IDs, category and result names
+ *   record.c     secret redaction, the canonical bytes, hash and MAC
+ *   keys.c       the MAC key and the signing key in STATE/keys/
+ *   store.c      the SQLite schema and statements of audit.db
+ *   segment.c    signed segment files (archive and export)
+ *   writer.c     the writer thread: group commit, checkpoints, failure
+ *   capacity.c   size and age limits, thresholds, rolling to the archive
+ *   audit.c      open/close/record/gate/status
+ *   clock.c      time-source health (adjtimex)
+ *   filter.c     query filters from text; query.c the reader
+ *   verify.c     offline verification; export.c export of a range
+ *   forward*.c   syslog forwarding (forward_internal.h)
+ */
+#ifndef BW_AUDIT_INTERNAL_H
+#define BW_AUDIT_INTERNAL_H
+
+#include "audit/audit.h"
+#include "crypto/crypto.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+#define BW_AUDIT_DB_NAME "audit.db"
+#define BW_AUDIT_KEYS_DIR "keys"
+#define BW_AUDIT_MAC_KEY_NAME "audit-mac.key"
+#define BW_AUDIT_SIGN_KEY_NAME "audit-sign.key"
+#define BW_AUDIT_SIGN_PUB_NAME "audit-sign.pub"
+#define BW_AUDIT_ARCHIVE_DIR "audit-archive"
+#define BW_AUDIT_MAC_KEY_LEN 32
+#define BW_AUDIT_PATH_MAX 4096
+
+/* Bounds of one record's text fields, enforced at bw_audit_record(). */
+#define BW_AUDIT_NAME_MAX 128
+#define BW_AUDIT_ADDRESS_MAX 128
+#define BW_AUDIT_DETAILS_MAX 8192
+
+/* Records waiting for the disk beyond this are counted as lost. */
+#define BW_AUDIT_PENDING_MAX 100000
+
+/* ---- records (record.c) ---------------------------------------------- */
+
+/* A record as the writer stores it. Text fields are owned. */
+struct audit_row {
+    uint64_t seq;
+    int64_t ts_us;
+    uint8_t category;
+    uint32_t event_id;
+    const char *type; /* static, from the catalogue */
+    uint8_t result;
+    uint8_t source_kind;
+    char *source_name;
+    char *source_address; /* NULL when none */
+    char *details;        /* compact JSON text, "{}" when none */
+    uint8_t prev_hash[BW_SHA256_LEN];
+    uint8_t hash[BW_SHA256_LEN]; /* of the canonical bytes; not stored */
+    uint8_t mac[BW_SHA256_LEN];
+};
+
+/* Serialises details (redacting secrets) into compact JSON with sorted
+ * keys. *out is NULL-terminated and owned by the caller. BW_ETOOLARGE
+ * over BW_AUDIT_DETAILS_MAX, BW_EINVAL when details is not an object. */
+BW_MUST_CHECK int audit_details_encode(const json_t *details, char **out);
+/* True when a details key names a secret. */
+bool audit_key_is_secret(const char *key);
+
+/* The canonical bytes of a record (every stored field but the MAC, with
+ * the predecessor's hash last), then its hash and MAC. Used by the writer
+ * and the verifier alike, so both always agree. */
+BW_MUST_CHECK int audit_row_hash(const struct bw_audit_entry *e,
+                                 const uint8_t prev_hash[BW_SHA256_LEN],
+                                 uint8_t out[BW_SHA256_LEN]);
+/* MAC = HMAC-SHA256(key, hash). */
+BW_MUST_CHECK int audit_row_mac(struct bw_crypto_mac *mac, const uint8_t hash[BW_SHA256_LEN],
+                                uint8_t out[BW_SHA256_LEN]);
+/* The bytes a checkpoint signature covers. */
+#define AUDIT_CHECKPOINT_MSG_LEN (8 + 8 + 8 + BW_SHA256_LEN)
+void audit_checkpoint_message(uint64_t seq, int64_t ts_us, const uint8_t hash[BW_SHA256_LEN],
+                              uint8_t out[AUDIT_CHECKPOINT_MSG_LEN]);
+
+void audit_row_clear(struct audit_row *row);
+/* A borrowed entry view of a row. */
+void audit_row_entry(const struct audit_row *row, struct bw_audit_entry *out);
+
+/* ---- keys (keys.c) ----------------------------------------------------- */
+
+struct audit_keys {
+    uint8_t mac_key[BW_AUDIT_MAC_KEY_LEN];
+    uint8_t sign_public[BW_ED25519_KEY_LEN];
+    struct bw_crypto_signer *signer; /* NULL when only verifying */
+};
+/* Loads the keys of state_dir; with create, makes missing ones first.
+ * Without want_signer, only the MAC key and the public key are read. */
+BW_MUST_CHECK int audit_keys_load(const char *state_dir, bool create, bool want_signer,
+                                  struct audit_keys *keys);
+void audit_keys_clear(struct audit_keys *keys);
+
+/* ---- the database (store.c) ------------------------------------------- */
+
+/* Opens STATE/audit.db for writing, creating the schema; registers the
+ * function the delete trigger asks (archiving is only possible through
+ * this connection while *archiving is set). */
+BW_MUST_CHECK int audit_store_open_rw(const char *state_dir, const _Atomic bool *archiving,
+                                      sqlite3 **out);
+/* Opens read-only; BW_ENOTFOUND when there is no database. */
+BW_MUST_CHECK int audit_store_open_ro(const char *state_dir, sqlite3 **out);
+
+/* The newest record (to continue the chain), or seq 0 for an empty
+ * trail; also the newest archived record when the table is empty after
+ * archiving. */
+struct audit_tail {
+    uint64_t seq;
+    uint8_t hash[BW_SHA256_LEN];
+    int64_t ts_us;
+    uint64_t checkpoint_seq; /* newest signed checkpoint */
+    bool mac_ok;             /* the newest record's MAC holds */
+};
+BW_MUST_CHECK int audit_store_tail(sqlite3 *db, struct bw_crypto_mac *mac, struct audit_tail *out);
+
+BW_MUST_CHECK int audit_store_insert(sqlite3_stmt *insert, const struct audit_row *row);
+BW_MUST_CHECK int audit_store_checkpoint(sqlite3 *db, uint64_t seq, int64_t ts_us,
+                                         const uint8_t hash[BW_SHA256_LEN],
+                                         const uint8_t sig[BW_ED25519_SIG_LEN]);
+/* Bytes used by live pages of the database. */
+BW_MUST_CHECK int audit_store_used_bytes(sqlite3 *db, uint64_t *out);
+BW_MUST_CHECK int audit_store_exec(sqlite3 *db, const char *sql);
+
+/* Reads records by sequence in [from, to] in order, calling fn. The row
+ * given to fn has hash and prev_hash and mac filled from the table (hash
+ * left zero). */
+typedef int (*audit_row_fn)(const struct bw_audit_entry *entry,
+                            const uint8_t prev_hash[BW_SHA256_LEN],
+                            const uint8_t mac[BW_SHA256_LEN], void *ctx);
+BW_MUST_CHECK int audit_store_scan(sqlite3 *db, uint64_t from, uint64_t to, audit_row_fn fn,
+                                   void *ctx);
+
+/* ---- segment files (segment.c) ----------------------------------------- */
+
+/* Writes records [first, last] of db as a signed segment at path
+ * (created exclusively, synced). prev_hash is the hash that the first
+ * record's predecessor field must hold. */
+struct audit_segment_info {
+    uint64_t first_seq, last_seq, records;
+    uint8_t first_prev_hash[BW_SHA256_LEN];
+    uint8_t last_hash[BW_SHA256_LEN];
+    uint8_t file_sha256[BW_SHA256_LEN];
+};
+BW_MUST_CHECK int audit_segment_write(sqlite3 *db, const struct audit_keys *keys, uint64_t first,
+                                      uint64_t last, const char *path,
+                                      struct audit_segment_info *info);
+
+/* Verifies a segment file: signature under public_key (NULL: the key the
+ * file carries), chain inside, MACs when mac is given. The first record's
+ * predecessor must be expect_prev (NULL: anything). Fills info. */
+BW_MUST_CHECK int audit_segment_verify(const char *path, const uint8_t *public_key,
+                                       struct bw_crypto_mac *mac, const uint8_t *expect_prev,
+                                       struct audit_segment_info *info,
+                                       struct bw_audit_verify_report *report);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+BW_MUST_CHECK int audit_path(char *out, const char *state_dir, const char *name);
+BW_MUST_CHECK int audit_fsync_dir(const char *dir);
+void audit_report_problem(struct bw_audit_verify_report *report, uint64_t seq, const char *fmt, ...)
+    BW_PRINTF(3, 4);
+
+#endif

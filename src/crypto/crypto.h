@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * crypto: thin wrappers over OpenSSL 3 for what the rest of Bulwark needs:
+ * random bytes from the OS CSPRNG, SHA-256, HMAC-SHA256 with a key set
+ * once, Ed25519 signing and verification, constant-time comparison,
+ * wiping, hex, and secret files (mode 0600, never followed through a
+ * symbolic link). No function here logs; errors are returned.
+ *
+ * Objects (struct bw_crypto_mac, struct bw_crypto_signer) are not shared
+ * between threads: each thread that needs one makes its own. The free
+ * functions are thread-safe.
+ */
+#ifndef BW_CRYPTO_H
+#define BW_CRYPTO_H
+
+#include "base/base.h"
+
+#define BW_SHA256_LEN 32
+#define BW_ED25519_KEY_LEN 32
+#define BW_ED25519_SIG_LEN 64
+
+/* Fills buf with len bytes from the OS CSPRNG. BW_EIO when it fails. */
+BW_MUST_CHECK int bw_crypto_random(void *buf, size_t len);
+
+/* SHA-256 of len bytes. BW_EIO if OpenSSL fails (it does not in practice,
+ * but callers must not treat a failure as a hash). */
+BW_MUST_CHECK int bw_crypto_sha256(const void *data, size_t len, uint8_t out[BW_SHA256_LEN]);
+
+/* Incremental SHA-256 for files and streams. */
+struct bw_crypto_sha256_ctx;
+BW_MUST_CHECK int bw_crypto_sha256_new(struct bw_crypto_sha256_ctx **out);
+BW_MUST_CHECK int bw_crypto_sha256_update(struct bw_crypto_sha256_ctx *ctx, const void *data,
+                                          size_t len);
+/* Writes the digest and resets ctx for a new message. */
+BW_MUST_CHECK int bw_crypto_sha256_final(struct bw_crypto_sha256_ctx *ctx,
+                                         uint8_t out[BW_SHA256_LEN]);
+void bw_crypto_sha256_free(struct bw_crypto_sha256_ctx *ctx);
+
+/* HMAC-SHA256 under a key given once (copied; the copy is wiped on free).
+ * Computing a MAC reuses the keyed state, so it costs two compressions
+ * plus the message. */
+struct bw_crypto_mac;
+BW_MUST_CHECK int bw_crypto_mac_new(const void *key, size_t key_len, struct bw_crypto_mac **out);
+BW_MUST_CHECK int bw_crypto_mac_compute(struct bw_crypto_mac *mac, const void *data, size_t len,
+                                        uint8_t out[BW_SHA256_LEN]);
+void bw_crypto_mac_free(struct bw_crypto_mac *mac);
+
+/* An Ed25519 private key. */
+struct bw_crypto_signer;
+BW_MUST_CHECK int bw_crypto_signer_generate(struct bw_crypto_signer **out);
+/* From the 32-byte private seed (copied). BW_EINVAL on a bad length. */
+BW_MUST_CHECK int bw_crypto_signer_from_seed(const uint8_t *seed, size_t len,
+                                             struct bw_crypto_signer **out);
+/* Writes the 32-byte seed into out (a secret: wipe it after use). */
+BW_MUST_CHECK int bw_crypto_signer_seed(const struct bw_crypto_signer *signer,
+                                        uint8_t out[BW_ED25519_KEY_LEN]);
+BW_MUST_CHECK int bw_crypto_signer_public(const struct bw_crypto_signer *signer,
+                                          uint8_t out[BW_ED25519_KEY_LEN]);
+BW_MUST_CHECK int bw_crypto_sign(struct bw_crypto_signer *signer, const void *msg, size_t len,
+                                 uint8_t sig[BW_ED25519_SIG_LEN]);
+void bw_crypto_signer_free(struct bw_crypto_signer *signer);
+
+/* BW_OK when sig is a valid Ed25519 signature of msg under public_key,
+ * BW_EDENIED when it is not, BW_EIO when OpenSSL fails. */
+BW_MUST_CHECK int bw_crypto_verify(const uint8_t public_key[BW_ED25519_KEY_LEN], const void *msg,
+                                   size_t len, const uint8_t sig[BW_ED25519_SIG_LEN]);
+
+/* Constant-time comparison of two secrets of the same length. */
+bool bw_crypto_equal(const void *a, const void *b, size_t len);
+/* Overwrites len bytes in a way the compiler keeps. */
+void bw_crypto_wipe(void *p, size_t len);
+
+/* Lower-case hex of len bytes into out, which must hold 2*len+1 bytes. */
+void bw_crypto_hex(const uint8_t *in, size_t len, char *out);
+/* Parses exactly 2*len hex digits into out. BW_EMALFORMED otherwise. */
+BW_MUST_CHECK int bw_crypto_unhex(const char *hex, size_t hex_len, uint8_t *out, size_t len);
+
+/* Creates path (which must not exist) holding len bytes, mode 0600,
+ * synced to disk with its directory. BW_EEXIST when it exists, BW_EIO on
+ * any other failure. */
+BW_MUST_CHECK int bw_crypto_secret_file_create(const char *path, const void *data, size_t len);
+/* Reads a secret file of exactly len bytes. Refuses (BW_EDENIED) a file
+ * that group or others may read or write, or that is a symbolic link;
+ * BW_ENOTFOUND when missing, BW_EMALFORMED when the size differs, BW_EIO
+ * otherwise. */
+BW_MUST_CHECK int bw_crypto_secret_file_load(const char *path, void *out, size_t len);
+
+#endif
