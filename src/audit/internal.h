@@ -120,6 +120,8 @@ struct audit_tail {
 };
 BW_MUST_CHECK int audit_store_tail(sqlite3 *db, struct bw_crypto_mac *mac, struct audit_tail *out);
 
+/* The statement audit_store_insert runs; the caller finalizes it. */
+BW_MUST_CHECK int audit_store_prepare_insert(sqlite3 *db, sqlite3_stmt **out);
 BW_MUST_CHECK int audit_store_insert(sqlite3_stmt *insert, const struct audit_row *row);
 BW_MUST_CHECK int audit_store_checkpoint(sqlite3 *db, uint64_t seq, int64_t ts_us,
                                          const uint8_t hash[BW_SHA256_LEN],
