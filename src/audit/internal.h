@@ -129,6 +129,8 @@ BW_MUST_CHECK int audit_store_checkpoint(sqlite3 *db, uint64_t seq, int64_t ts_u
 /* Bytes used by live pages of the database. */
 BW_MUST_CHECK int audit_store_used_bytes(sqlite3 *db, uint64_t *out);
 BW_MUST_CHECK int audit_store_exec(sqlite3 *db, const char *sql);
+/* Rolls back the open transaction, if any; nothing to report. */
+void audit_store_rollback(sqlite3 *db);
 
 /* Reads records by sequence in [from, to] in order, calling fn. The row
  * given to fn has hash and prev_hash and mac filled from the table (hash
@@ -161,6 +163,95 @@ BW_MUST_CHECK int audit_segment_verify(const char *path, const uint8_t *public_k
                                        struct bw_crypto_mac *mac, const uint8_t *expect_prev,
                                        struct audit_segment_info *info,
                                        struct bw_audit_verify_report *report);
+
+/* ---- the trail object (audit.c, writer.c, capacity.c) ------------------ */
+
+struct bw_audit_forwarder;
+
+/* A record waiting for the writer. */
+struct audit_pending {
+    struct audit_pending *next;
+    struct audit_row row;
+};
+
+struct bw_audit {
+    /* Settings, copied at open. */
+    char state_dir[BW_AUDIT_PATH_MAX];
+    uint64_t max_bytes;
+    uint32_t max_age_days;
+    uint8_t thresholds[BW_AUDIT_MAX_THRESHOLDS];
+    size_t threshold_count;
+    enum bw_audit_when_full when_full;
+    enum bw_audit_on_failure on_failure;
+    uint32_t checkpoint_records, checkpoint_seconds;
+
+    /* Producers and the writer meet here. Records are appended at tail
+     * under mu; only the writer removes them, from head, once durable. */
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* the writer waits on it */
+    pthread_cond_t done; /* producers wait on it */
+    struct audit_pending *head, *tail;
+    uint64_t pending;
+    uint64_t next_seq;    /* the last sequence number handed out */
+    uint64_t durable_seq; /* the newest record on disk */
+    uint64_t fail_round;  /* incremented by each failed write attempt */
+    uint64_t lost;        /* records refused because the queue was full */
+    uint64_t lost_reported;
+    bool stopping;
+    pthread_t writer;
+    bool writer_started;
+
+    /* Read by any thread through bw_audit_status_get / bw_audit_gate. */
+    _Atomic int state; /* enum bw_audit_state */
+    _Atomic uint64_t used_bytes;
+    _Atomic unsigned usage_percent;
+    _Atomic uint64_t commits;
+
+    /* Writer-thread only. */
+    struct audit_keys keys;
+    struct bw_crypto_mac *mac;
+    sqlite3 *db;
+    sqlite3_stmt *insert;
+    _Atomic bool archiving;
+    uint8_t tail_hash[BW_SHA256_LEN];
+    int64_t tail_ts_us;
+    uint64_t checkpoint_seq;   /* newest signed record */
+    int64_t unsigned_since_us; /* monotonic time of the first unsigned record; 0: none */
+    bool failed;               /* the last attempt failed */
+    int64_t retry_at_us;       /* monotonic time of the next attempt while failed */
+    int64_t retry_delay_us;
+    size_t threshold_level; /* thresholds[0..level) have been reported */
+    bool full_reported;
+    int64_t age_check_at_us;
+
+    /* Time-source health (clock.c), main thread. */
+    int clock_state; /* -1 before the first check, else 0/1 synchronised */
+
+    struct bw_audit_forwarder *forwarder;
+};
+
+/* Queues a record the trail makes about itself (threshold, failure,
+ * archive) without waiting for it: the writer cannot wait for itself.
+ * Never fails silently: a record that cannot be queued is counted as
+ * lost. Any thread; takes mu unless locked is true. */
+void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_result result,
+                            json_t *details_take, bool locked);
+
+/* The writer thread's body (writer.c). */
+void *audit_writer_main(void *arg);
+/* Opens the database and reads its tail; writer thread. */
+BW_MUST_CHECK int audit_writer_connect(struct bw_audit *audit);
+void audit_writer_disconnect(struct bw_audit *audit);
+/* Signs a checkpoint at the newest durable record if it is unsigned. */
+BW_MUST_CHECK int audit_writer_checkpoint(struct bw_audit *audit);
+
+/* After a commit: measure, report thresholds, apply the full policy and
+ * the age limit (capacity.c). Writer thread. */
+void audit_capacity_check(struct bw_audit *audit);
+
+/* The time-source probe (clock.c): 1 synchronised, 0 not, -1 unknown.
+ * Tests replace it to simulate a lost and a restored synchronisation. */
+extern int (*audit_clock_probe)(long *maxerror_us, long *esterror_us);
 
 /* ---- helpers ------------------------------------------------------------ */
 

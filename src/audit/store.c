@@ -74,6 +74,12 @@ int audit_store_exec(sqlite3 *db, const char *sql)
     return src == SQLITE_FULL ? BW_EFULL : BW_EIO;
 }
 
+void audit_store_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
+}
+
 int audit_store_open_rw(const char *state_dir, const _Atomic bool *archiving, sqlite3 **out)
 {
     *out = NULL;
