@@ -25,6 +25,8 @@ rsyslog
 rsyslog-openssl
 python3-jsonschema
 python3
+e2fsprogs
+util-linux
 "
 
 missing=""

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 void bw_audit_config_defaults(struct bw_audit_config *config, const char *state_dir)
 {
@@ -122,6 +123,8 @@ int bw_audit_open(const struct bw_audit_config *config, struct bw_audit **out)
      * from the tail; when it fails the writer keeps retrying and the
      * trail starts in the failed state, with control running. */
     rc = audit_writer_connect(audit);
+    if (rc == BW_OK)
+        audit_capacity_check(audit); /* a trail left full stays full */
     if (rc) {
         bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,
                "audit trail cannot be written (%s): records are held in memory until it can",
@@ -295,6 +298,35 @@ void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_r
     }
     if (!locked)
         pthread_mutex_unlock(&audit->mu);
+}
+
+int bw_audit_archive_now(struct bw_audit *audit, uint64_t *first, uint64_t *last)
+{
+    if (first)
+        *first = 0;
+    if (last)
+        *last = 0;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += 30;
+    pthread_mutex_lock(&audit->mu);
+    uint64_t ticket = ++audit->archive_requests;
+    pthread_cond_signal(&audit->work);
+    int rc = BW_OK;
+    while (audit->archive_served < ticket && !audit->stopping && rc == BW_OK)
+        if (pthread_cond_timedwait(&audit->done, &audit->mu, &deadline) == ETIMEDOUT)
+            rc = BW_ETIMEOUT;
+    if (audit->archive_served >= ticket) {
+        rc = audit->archive_rc;
+        if (first)
+            *first = audit->archive_first;
+        if (last)
+            *last = audit->archive_last;
+    } else if (rc == BW_OK) {
+        rc = BW_EIO; /* stopping */
+    }
+    pthread_mutex_unlock(&audit->mu);
+    return rc;
 }
 
 int bw_audit_gate(struct bw_audit *audit)

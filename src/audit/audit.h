@@ -216,6 +216,17 @@ struct bw_audit_status {
 /* A snapshot of the trail's state. Any thread. */
 void bw_audit_status_get(struct bw_audit *audit, struct bw_audit_status *out);
 
+/* Rolls the oldest records into a signed segment in STATE/audit-archive/
+ * now, as the archive policy does at the size limit (down below the
+ * lowest threshold, the newest record always kept), whatever the policy:
+ * the way an administrator frees space under the refuse policy, after
+ * which operations resume. Waits for the writer (at most 30 s). On BW_OK
+ * *first and *last (may be NULL) hold the archived range, both 0 when
+ * there was nothing to archive. BW_EIO when the trail is failing or the
+ * segment could not be written, BW_ETIMEOUT. Any thread but the
+ * writer's. */
+BW_MUST_CHECK int bw_audit_archive_now(struct bw_audit *audit, uint64_t *first, uint64_t *last);
+
 /* Reads the system clock's synchronisation state (adjtimex) and records
  * it: at the first call (time.sync.status) and whenever it changes
  * (time.sync.lost, time.sync.restored), with a warning in the log when

@@ -115,8 +115,10 @@ static int archive_range(struct bw_audit *audit, uint64_t first, uint64_t last, 
 
 /* At the size limit: moves the oldest records out until the trail is
  * back below its lowest threshold (or half its limit without one). */
-static int archive_for_size(struct bw_audit *audit, uint64_t used)
+static int archive_for_size(struct bw_audit *audit, uint64_t used, const char *why, uint64_t *first,
+                            uint64_t *last)
 {
+    *first = *last = 0;
     uint64_t lo, hi, count;
     int rc = query_range(audit->db, "SELECT min(seq), max(seq), count(*) FROM records WHERE ?=?", 0,
                          &lo, &hi, &count);
@@ -125,12 +127,31 @@ static int archive_for_size(struct bw_audit *audit, uint64_t used)
     unsigned target_pct = audit->threshold_count ? audit->thresholds[0] : 60;
     target_pct = target_pct > 20 ? target_pct - 10 : 10;
     uint64_t target = audit->max_bytes / 100 * target_pct;
-    uint64_t move = used > target ? (count * (used - target) + used - 1) / used : 1;
+    uint64_t move = used > target ? (count * (used - target) + used - 1) / used : 0;
     if (move >= count)
         move = count - 1; /* keep the newest record: the chain continues from it */
     if (move == 0)
         return BW_OK;
-    return archive_range(audit, lo, lo + move - 1, "size limit");
+    rc = archive_range(audit, lo, lo + move - 1, why);
+    if (rc == BW_OK) {
+        *first = lo;
+        *last = lo + move - 1;
+    }
+    return rc;
+}
+
+int audit_capacity_archive_now(struct bw_audit *audit, uint64_t *first, uint64_t *last)
+{
+    *first = *last = 0;
+    if (!audit->db)
+        return BW_EIO;
+    uint64_t used;
+    int rc = audit_store_used_bytes(audit->db, &used);
+    if (rc == BW_OK)
+        rc = archive_for_size(audit, used > 0 ? used : 1, "administrator's request", first, last);
+    if (rc == BW_OK)
+        audit_capacity_check(audit); /* the trail may be below its limit now */
+    return rc;
 }
 
 static int archive_for_age(struct bw_audit *audit)
@@ -207,7 +228,8 @@ void audit_capacity_check(struct bw_audit *audit)
     int rc = BW_OK;
     bool at_limit = audit->max_bytes && used >= audit->max_bytes;
     if (at_limit && audit->when_full == BW_AUDIT_FULL_ARCHIVE) {
-        rc = archive_for_size(audit, used);
+        uint64_t first, last;
+        rc = archive_for_size(audit, used, "size limit", &first, &last);
         if (rc == BW_OK && measure(audit, &used, &pct) == BW_OK)
             report_thresholds(audit, pct, used);
     } else if (at_limit && !audit->full_reported) {

@@ -198,6 +198,10 @@ struct bw_audit {
     uint64_t lost;        /* records refused because the queue was full */
     uint64_t lost_reported;
     bool stopping;
+    /* An administrator's archive request (bw_audit_archive_now). */
+    uint64_t archive_requests, archive_served;
+    int archive_rc;
+    uint64_t archive_first, archive_last;
     pthread_t writer;
     bool writer_started;
 
@@ -248,6 +252,10 @@ BW_MUST_CHECK int audit_writer_checkpoint(struct bw_audit *audit);
 /* After a commit: measure, report thresholds, apply the full policy and
  * the age limit (capacity.c). Writer thread. */
 void audit_capacity_check(struct bw_audit *audit);
+/* Archives the oldest records now, as at the size limit; the range in
+ * *first..*last (0, 0: nothing to archive). Writer thread. */
+BW_MUST_CHECK int audit_capacity_archive_now(struct bw_audit *audit, uint64_t *first,
+                                             uint64_t *last);
 
 /* The time-source probe (clock.c): 1 synchronised, 0 not, -1 unknown.
  * Tests replace it to simulate a lost and a restored synchronisation. */

@@ -20,6 +20,7 @@
 #include "audit/internal.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -91,6 +92,11 @@ int audit_store_open_rw(const char *state_dir, const _Atomic bool *archiving, sq
     int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return BW_EIO;
+    }
+    /* Private whatever the caller's umask (the state directory is too). */
+    if (chmod(path, 0600) != 0) {
         sqlite3_close(db);
         return BW_EIO;
     }

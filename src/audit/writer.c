@@ -267,6 +267,21 @@ static int64_t next_timer(const struct bw_audit *audit)
     return t;
 }
 
+/* An administrator asked to archive: do it between batches, so the
+ * queue keeps its order, and tell every waiting caller. */
+static void serve_archive_request(struct bw_audit *audit, uint64_t asked)
+{
+    uint64_t first = 0, last = 0;
+    int rc = audit->failed ? BW_EIO : audit_capacity_archive_now(audit, &first, &last);
+    pthread_mutex_lock(&audit->mu);
+    audit->archive_rc = rc;
+    audit->archive_first = first;
+    audit->archive_last = last;
+    audit->archive_served = asked;
+    pthread_cond_broadcast(&audit->done);
+    pthread_mutex_unlock(&audit->mu);
+}
+
 void *audit_writer_main(void *arg)
 {
     struct bw_audit *audit = arg;
@@ -279,7 +294,8 @@ void *audit_writer_main(void *arg)
             int64_t now = bw_clock_monotonic_us();
             bool work = audit->head && (!audit->failed || now >= audit->retry_at_us);
             int64_t timer = next_timer(audit);
-            if (work || audit->stopping || (timer && now >= timer))
+            bool asked = audit->archive_requests != audit->archive_served;
+            if (work || asked || audit->stopping || (timer && now >= timer))
                 break;
             if (timer) {
                 struct timespec ts;
@@ -294,7 +310,10 @@ void *audit_writer_main(void *arg)
         for (struct audit_pending *p = first; p && n < BATCH_MAX; p = p->next)
             n++;
         bool stopping = audit->stopping;
+        uint64_t asked = audit->archive_requests;
         pthread_mutex_unlock(&audit->mu);
+        if (asked != audit->archive_served)
+            serve_archive_request(audit, asked);
 
         int64_t now = bw_clock_monotonic_us();
         if (audit->failed && now < audit->retry_at_us) {

@@ -9,6 +9,7 @@
  * thread; everything it calls is safe there and never waits on the
  * engine.
  */
+#include "audit/audit.h"
 #include "cli/internal.h"
 #include "drivers/drivers.h"
 #include "project/project.h"
@@ -99,7 +100,7 @@ static json_t *text_json(const char *s, size_t len)
     return json_stringn(fixed, n);
 }
 
-static json_t *value_json(const struct bw_tag_state *st)
+json_t *bw_cli_tag_value_json(const struct bw_tag_state *st)
 {
     if (st->quality == BW_QUALITY_BAD)
         return json_null(); /* no usable value */
@@ -124,7 +125,7 @@ static json_t *tag_json(const struct bw_core *core, uint32_t id)
         return NULL;
     json_t *tag =
         json_pack("{s:s, s:s, s:o, s:s, s:s, s:o*}", "name", def->name, "type",
-                  bw_type_name(def->type), "value", value_json(&st), "quality",
+                  bw_type_name(def->type), "value", bw_cli_tag_value_json(&st), "quality",
                   bw_quality_name(st.quality), "reason", bw_quality_reason_name(st.reason),
                   "server_ts", st.server_ts_us ? time_json(st.server_ts_us) : NULL);
     if (tag && st.source_ts_us &&
@@ -179,6 +180,22 @@ static void op_tags(const struct bw_cli_plant *plant, const char *prefix,
         bw_buf_reset(reply);
 }
 
+/* The value a write asked for, as JSON for its audit record. */
+static json_t *request_value_json(const struct bw_cli_request *req, const struct bw_value *v)
+{
+    switch (v->type) {
+    case BW_TYPE_BOOL:
+        return json_boolean(v->v.b);
+    case BW_TYPE_INT:
+        return json_integer((json_int_t)v->v.i);
+    case BW_TYPE_FLOAT:
+        return isfinite(v->v.f) ? json_real(v->v.f) : json_null();
+    case BW_TYPE_STRING:
+        return text_json(req->text, req->value.len < sizeof(req->text) ? req->value.len : 0);
+    }
+    return json_null();
+}
+
 static const char *write_code(int rc)
 {
     switch (rc) {
@@ -205,7 +222,22 @@ static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *re
     uint32_t id;
     struct bw_write_error err = {{0}};
     struct bw_value value = req->value;
+    json_t *old_json = NULL;
+    /* With the project's refuse policy, no command runs that the trail
+     * cannot record (SR 2.10). */
+    if (plant->audit && bw_audit_gate(plant->audit) != BW_OK) {
+        bw_log(BW_LOG_WARN, BW_LOGC_CONTROL,
+               "control: write to %s refused: audit trail unavailable", req->tag);
+        if (bw_cli_reply_error(reply, "audit_unavailable",
+                               "the audit trail cannot record this command now; writes are "
+                               "refused until it can") != BW_OK)
+            bw_buf_reset(reply);
+        return;
+    }
     int rc = bw_core_tag_find(plant->core, req->tag, &id);
+    struct bw_tag_state before;
+    if (rc == BW_OK && bw_core_tag_read(plant->core, id, &before) == BW_OK)
+        old_json = bw_cli_tag_value_json(&before);
     if (rc) {
         int fits = bw_snprintf(err.message, sizeof(err.message), "no tag named %s", req->tag);
         (void)fits; /* a name fits: it is at most BW_TAG_NAME_MAX bytes */
@@ -224,6 +256,9 @@ static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *re
             rc = bw_core_write(plant->core, id, &value, &err);
         }
     }
+    bw_cli_audit_tag_write(plant->audit, req->peer_uid, req->peer_pid, req->tag, old_json,
+                           request_value_json(req, &value), rc,
+                           err.message[0] ? err.message : bw_strerror(rc));
     if (rc) {
         bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: write to %s refused: %s", req->tag,
                err.message[0] ? err.message : bw_strerror(rc));

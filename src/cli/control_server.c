@@ -66,6 +66,7 @@ struct bw_cli_control_server {
     int wake_fd;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     size_t max_connections;
+    struct bw_audit *audit;
     int idle_timeout_ms;
     int request_timeout_ms;
     int64_t accept_paused_until_us; /* 0: accepting */
@@ -123,6 +124,7 @@ int bw_cli_control_server_new(const char *state_dir, const struct bw_cli_control
     s->max_connections = config && config->max_connections ? config->max_connections : 16;
     if (s->max_connections > CONN_LIMIT)
         s->max_connections = CONN_LIMIT;
+    s->audit = config ? config->audit : NULL;
     s->idle_timeout_ms = config && config->idle_timeout_ms > 0 ? config->idle_timeout_ms : 5000;
     s->request_timeout_ms =
         config && config->request_timeout_ms > 0 ? config->request_timeout_ms : 5000;
@@ -228,6 +230,7 @@ static void accept_one(struct bw_cli_control_server *s)
                "connect)",
                (unsigned)cred.uid, (int)cred.pid, (unsigned)geteuid());
         say_and_close(fd, "denied", "not permitted");
+        bw_cli_audit_peer_refused(s->audit, cred.uid, cred.pid, "uid not permitted");
         return;
     }
     if (s->conn_count >= s->max_connections) {
@@ -280,12 +283,15 @@ static void handle_line(struct bw_cli_control_server *s, struct conn *c, const c
     if (rc) {
         bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: pid %d: refused request: %s", (int)c->pid,
                err.message);
+        bw_cli_audit_request_malformed(s->audit, c->uid, c->pid, &err);
         if (bw_cli_reply_error(&c->out, err.code, err.message) != BW_OK)
             c->closing = true;
         if (rc == BW_ETOOLARGE)
             c->closing = true;
         return;
     }
+    c->req.peer_uid = c->uid;
+    c->req.peer_pid = c->pid;
     memset(&c->cursor, 0, sizeof(c->cursor));
     make_chunk(s, c);
 }

@@ -110,6 +110,10 @@ struct bw_cli_request {
     char tag[BW_CLI_NAME_BUF];
     struct bw_value value;
     char text[BW_CLI_TEXT_BUF];
+    /* Who sent it: set by the control server from SO_PEERCRED, not by
+     * the parser. */
+    uid_t peer_uid;
+    pid_t peer_pid;
 };
 
 /* Why a request was refused: code is a stable word for programs
@@ -171,8 +175,13 @@ struct bw_cli_reply_cursor {
 typedef void (*bw_cli_control_handler_fn)(void *ctx, const struct bw_cli_request *req,
                                           struct bw_cli_reply_cursor *cursor, struct bw_buf *reply);
 
+struct bw_audit;
+
 struct bw_cli_control_config {
     size_t max_connections; /* 0: 16 */
+    /* Where refused peers and malformed requests are recorded; NULL:
+     * nowhere (tests). Borrowed until the server is freed. */
+    struct bw_audit *audit;
     /* Between requests, a client silent this long is dropped; 0: 5000. */
     int idle_timeout_ms;
     /* A request must arrive whole within this from its first byte, and
@@ -255,6 +264,7 @@ struct bw_cli_plant {
     bool engine_started;
     int64_t started_real_us;
     int64_t started_mono_us;
+    struct bw_audit *audit; /* borrowed; NULL: writes are not recorded (tests) */
 };
 
 struct bw_cli_quality_counts {
@@ -280,6 +290,32 @@ void bw_cli_plant_log_status(const struct bw_cli_plant *plant);
  * `tags` reply is made in chunks of about BW_CLI_REPLY_CHUNK bytes. */
 void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
                        struct bw_cli_reply_cursor *cursor, struct bw_buf *reply);
+
+/* ---- the daemon's audit records (audit_events.c) ---------------------- */
+
+/* Opens the trail in state_dir with project's audit settings (NULL: the
+ * defaults); relative forwarding paths are taken from project_dir.
+ * Errors as bw_audit_open. Main thread. */
+BW_MUST_CHECK int bw_cli_audit_open(const struct bw_project *project, const char *project_dir,
+                                    const char *state_dir, struct bw_audit **out);
+/* daemon.start (version, project hash, settings digest), project.loaded. */
+void bw_cli_audit_daemon_start(struct bw_audit *audit, const struct bw_project *project,
+                               const char *project_dir);
+void bw_cli_audit_daemon_stop(struct bw_audit *audit, const char *reason);
+/* Opens the trail with the defaults just to record a refused project. */
+void bw_cli_audit_project_refused(const char *state_dir, const char *project_dir,
+                                  size_t error_count, const char *first_error);
+/* Control thread: a refused peer, a malformed request, a tag write. Each
+ * accepts a NULL audit (nothing recorded). */
+void bw_cli_audit_peer_refused(struct bw_audit *audit, uid_t uid, pid_t pid, const char *why);
+void bw_cli_audit_request_malformed(struct bw_audit *audit, uid_t uid, pid_t pid,
+                                    const struct bw_cli_proto_error *err);
+/* old_take and new_take (JSON values, may be NULL) are taken over. rc is
+ * the write's result; why says why it was refused. */
+void bw_cli_audit_tag_write(struct bw_audit *audit, uid_t uid, pid_t pid, const char *tag,
+                            json_t *old_take, json_t *new_take, int rc, const char *why);
+/* A tag's value as JSON (null when bad). */
+json_t *bw_cli_tag_value_json(const struct bw_tag_state *st);
 
 /* ---- small helpers shared by commands (util.c) ------------------------ */
 

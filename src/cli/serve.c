@@ -9,6 +9,7 @@
  * the control socket each have their own thread, none of which takes a
  * signal (they are blocked before any thread starts).
  */
+#include "audit/audit.h"
 #include "cli/internal.h"
 #include "project/project.h"
 
@@ -52,15 +53,35 @@ static void print_project_errors(const struct bw_project_errors *errors)
         fprintf(stderr, "project.json: ... and %zu more errors\n", errors->omitted);
 }
 
-static int load_project(const char *dir, struct bw_project **out)
+/* Loads the project; a refused one is recorded in the trail of
+ * state_dir (whose lock the caller holds). */
+static int load_project(const char *dir, const char *state_dir, struct bw_project **out)
 {
     struct bw_project_errors errors = {0};
     int rc = bw_project_load(dir, out, &errors);
     if (rc) {
         print_project_errors(&errors);
         bw_log(BW_LOG_ERROR, BW_LOGC_PROJECT, "project %s refused: %s", dir, bw_strerror(rc));
+        char first[320] = "";
+        if (errors.count > 0) {
+            int fits = bw_snprintf(first, sizeof(first), "%s%s%s", errors.items[0].path,
+                                   errors.items[0].path[0] ? ": " : "", errors.items[0].reason);
+            (void)fits; /* a shortened first error is still the first error */
+        }
+        bw_cli_audit_project_refused(state_dir, dir, errors.count + errors.omitted, first);
     }
     bw_project_errors_clear(&errors);
+    return rc;
+}
+
+static int open_audit(const struct serve_config *cfg, const struct bw_project *project,
+                      struct bw_audit **out)
+{
+    int rc = bw_cli_audit_open(project, cfg->project_dir, cfg->state_dir, out);
+    if (rc)
+        bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT, "cannot open the audit trail in %s: %s%s",
+               cfg->state_dir, bw_strerror(rc),
+               rc == BW_EDENIED ? " (a key in keys/ is readable by others or is a link)" : "");
     return rc;
 }
 
@@ -109,15 +130,19 @@ static void notify(const char *state)
 }
 
 /* Waits for a stop signal, logging status on the way. */
+/* How often the clock's synchronisation is checked (SR 2.11). */
+#define CLOCK_CHECK_US (10 * 1000000LL)
+
 static void run_until_signal(int sfd, const struct bw_cli_plant *plant, uint64_t interval_s)
 {
     int64_t next = bw_clock_monotonic_us() + (int64_t)interval_s * 1000000;
+    int64_t next_clock = bw_clock_monotonic_us() + CLOCK_CHECK_US;
     for (;;) {
-        int timeout = -1;
-        if (interval_s > 0) {
-            int64_t left = (next - bw_clock_monotonic_us()) / 1000;
-            timeout = left < 0 ? 0 : (int)(left > 60000 ? 60000 : left);
-        }
+        int64_t wake = next_clock;
+        if (interval_s > 0 && next < wake)
+            wake = next;
+        int64_t left = (wake - bw_clock_monotonic_us()) / 1000;
+        int timeout = left < 0 ? 0 : (int)(left > 60000 ? 60000 : left);
         struct pollfd p = {.fd = sfd, .events = POLLIN};
         int rc = poll(&p, 1, timeout);
         if (rc < 0 && errno != EINTR) {
@@ -137,6 +162,11 @@ static void run_until_signal(int sfd, const struct bw_cli_plant *plant, uint64_t
             bw_cli_plant_log_status(plant);
             next += (int64_t)interval_s * 1000000;
         }
+        if (bw_clock_monotonic_us() >= next_clock) {
+            if (plant->audit)
+                bw_audit_clock_check(plant->audit);
+            next_clock += CLOCK_CHECK_US;
+        }
     }
 }
 
@@ -146,22 +176,33 @@ static int serve(const struct serve_config *cfg)
     struct bw_cli_state_lock lock = {.fd = -1};
     struct bw_cli_plant *plant = NULL;
     struct bw_cli_control_server *control = NULL;
+    struct bw_audit *audit = NULL;
     int sfd = -1;
     umask(077); /* everything the daemon creates is private */
     bw_log(BW_LOG_INFO, BW_LOGC_MAIN, "bulwark %s starting (pid %ld)", BW_VERSION, (long)getpid());
-    int rc = load_project(cfg->project_dir, &project);
+    /* The state first: a refused project is recorded in its trail. */
+    int rc = take_state(cfg->state_dir, &lock);
     if (!rc)
-        rc = take_state(cfg->state_dir, &lock);
+        rc = load_project(cfg->project_dir, cfg->state_dir, &project);
+    if (!rc)
+        rc = open_audit(cfg, project, &audit);
+    if (!rc) {
+        bw_cli_audit_daemon_start(audit, project, cfg->project_dir);
+        bw_audit_clock_check(audit);
+    }
     if (!rc && (sfd = signals_take()) < 0) {
         bw_log(BW_LOG_ERROR, BW_LOGC_MAIN, "cannot take signals: %s", strerror(errno));
         rc = BW_EIO;
     }
     if (!rc)
         rc = bw_cli_plant_new(project, &plant);
-    if (!rc)
-        rc = bw_cli_plant_start(plant);
     if (!rc) {
-        rc = bw_cli_control_server_new(cfg->state_dir, NULL, bw_cli_ops_handle, plant, &control);
+        plant->audit = audit;
+        rc = bw_cli_plant_start(plant);
+    }
+    if (!rc) {
+        struct bw_cli_control_config ccfg = {.audit = audit};
+        rc = bw_cli_control_server_new(cfg->state_dir, &ccfg, bw_cli_ops_handle, plant, &control);
         if (!rc)
             rc = bw_cli_control_server_start(control);
         if (rc)
@@ -182,6 +223,10 @@ static int serve(const struct serve_config *cfg)
     }
     bw_cli_control_server_free(control);
     bw_cli_plant_free(plant);
+    if (audit) {
+        bw_cli_audit_daemon_stop(audit, rc ? "failure to start" : "signal");
+        bw_audit_close(audit);
+    }
     if (sfd >= 0)
         close(sfd);
     bw_cli_state_lock_release(&lock);

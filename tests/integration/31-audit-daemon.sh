@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The daemon's own audit trail: `bulwark serve` records its start (with
+# version, project hash and settings digest), the project it loaded, the
+# clock's state, every tag write through the control socket with the
+# operating-system user, the old and the new value, every refused write
+# and malformed request, and its stop. The trail verifies, continues
+# across a restart, and `audit verify` names the record an outside
+# program changed or removed. A refused project is recorded too. The
+# records are read back with `bulwark audit query`, read-only, with the
+# daemon running.
+source "$BW_SOURCE_DIR/tests/integration/fixtures/cli/lib.sh"
+
+command -v sqlite3 >/dev/null || fail "sqlite3 missing (scripts/deps.sh installs it)"
+
+PROJECT=$(demo_project)
+STATE="$TMP/state"
+DB="$STATE/audit.db"
+
+sql() { sqlite3 -batch -noheader "$DB" "$@"; }
+
+start_daemon "$PROJECT" "$STATE" "$TMP/serve1.log" --status-interval 0
+PID1=$DAEMON_PID
+
+[ "$(stat -c %a "$STATE/keys")" = 700 ] || fail "keys/ is not 0700"
+[ "$(stat -c %a "$STATE/keys/audit-mac.key")" = 600 ] || fail "audit-mac.key is not 0600"
+[ "$(stat -c %a "$STATE/keys/audit-sign.key")" = 600 ] || fail "audit-sign.key is not 0600"
+pass "keys created private"
+
+hash=$(sha256sum "$PROJECT/project.json" | cut -d' ' -f1)
+[ "$(sql "SELECT count(*) FROM records WHERE type='daemon.start' AND details LIKE '%\"project_sha256\":\"$hash\"%' AND details LIKE '%\"settings_sha256\":\"%' AND details LIKE '%\"version\":\"%'")" = 1 ] \
+    || fail "no daemon.start record with version, project hash and settings digest"
+[ "$(sql "SELECT count(*) FROM records WHERE type='project.loaded'")" = 1 ] || fail "no project.loaded"
+[ "$(sql "SELECT count(*) FROM records WHERE type='time.sync.status'")" = 1 ] || fail "no time.sync.status"
+pass "start, project loaded and clock state recorded"
+
+# A tag write, then a refused one (out of range), then a malformed request.
+expect_status 0 "tag write" "$BW_BIN" tag write --state "$STATE" T1.LevelHighSP 2.5
+expect_status 1 "out-of-range write" "$BW_BIN" tag write --state "$STATE" T1.LevelHighSP 1e9
+user=$(id -un)
+row=$(sql "SELECT source_name || '|' || result || '|' || details FROM records WHERE type='tag.write'")
+grep -q "^$user|1|" <<<"$row" || fail "tag.write not by $user with success: $row"
+grep -q '"tag":"T1.LevelHighSP"' <<<"$row" || fail "tag.write lacks the tag: $row"
+grep -q '"new":2.5' <<<"$row" || fail "tag.write lacks the new value: $row"
+grep -q '"old":' <<<"$row" || fail "tag.write lacks the old value: $row"
+row=$(sql "SELECT category || '|' || result || '|' || details FROM records WHERE type='tag.write_refused'")
+grep -q '^2|2|' <<<"$row" || fail "refused write not a request error/failure: $row"
+grep -q '"reason":' <<<"$row" || fail "refused write lacks its reason: $row"
+printf '{"op":"write","tag":"x","value":1,"extra":true}\n' | python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); s.recv(4096)
+' "$STATE/control.sock"
+[ "$(sql "SELECT count(*) FROM records WHERE type='control.request_malformed'")" = 1 ] \
+    || fail "malformed request not recorded"
+pass "tag write (user, old and new value), refused write and malformed request recorded"
+
+# Read back through the CLI while the daemon runs (read-only).
+expect_status 0 "audit query" "$BW_BIN" audit query --state "$STATE" --category control-system --format json
+expect_output '"tag.write"' "audit query lists the write"
+expect_status 0 "audit verify while running" "$BW_BIN" audit verify --state "$STATE"
+expect_output 'OK' "verify while running"
+
+stop_daemon "$PID1" TERM
+[ "$(sql "SELECT type FROM records ORDER BY seq DESC LIMIT 1")" = daemon.stop ] || fail "last record is not daemon.stop"
+last=$(sql "SELECT max(seq) FROM records")
+[ "$(sql "SELECT max(seq) FROM checkpoints")" = "$last" ] || fail "the last record is not signed at stop"
+expect_status 0 "audit verify" "$BW_BIN" audit verify --state "$STATE"
+pass "stop recorded, signed, and the trail verifies ($last records)"
+
+# A restart continues the chain.
+start_daemon "$PROJECT" "$STATE" "$TMP/serve2.log" --status-interval 0
+stop_daemon "$DAEMON_PID" TERM
+[ "$(sql "SELECT min(seq) FROM records WHERE seq > $last AND type='daemon.start'")" = $((last + 1)) ] \
+    || fail "the restart did not continue at $((last + 1))"
+expect_status 0 "audit verify after restart" "$BW_BIN" audit verify --state "$STATE"
+pass "restart continues the chain"
+
+# An outside program that drops the trigger and edits a record is caught.
+cp -a "$STATE" "$TMP/tampered"
+sqlite3 "$TMP/tampered/audit.db" "DROP TRIGGER records_no_update; UPDATE records SET details=replace(details, '2.5', '3.5') WHERE type='tag.write';"
+seq=$(sqlite3 "$TMP/tampered/audit.db" "SELECT seq FROM records WHERE type='tag.write'")
+expect_status 1 "verify of an edited trail" "$BW_BIN" audit verify --state "$TMP/tampered"
+expect_output "record $seq" "verify names the edited record"
+cp -a "$STATE" "$TMP/deleted"
+rm -rf "$TMP/tampered"
+sqlite3 "$TMP/deleted/audit.db" "DROP TRIGGER records_no_delete; DELETE FROM records WHERE seq=3;"
+expect_status 1 "verify of a trail with a deleted record" "$BW_BIN" audit verify --state "$TMP/deleted"
+expect_output "3" "verify names the deleted record"
+pass "audit verify names edited and deleted records"
+
+# A refused project is on record in the state it was meant for.
+mkdir -p "$TMP/bad"
+printf '{"format": 1, "name": "bad", "tags": [{"name": "x", "type": "flaot"}]}\n' >"$TMP/bad/project.json"
+expect_status 1 "serve with a bad project" "$BW_BIN" serve --project "$TMP/bad" --state "$TMP/badstate"
+[ "$(sqlite3 "$TMP/badstate/audit.db" "SELECT count(*) FROM records WHERE type='project.refused' AND result=2")" = 1 ] \
+    || fail "refused project not recorded"
+expect_status 0 "verify the refusal's trail" "$BW_BIN" audit verify --state "$TMP/badstate"
+pass "refused project recorded"
