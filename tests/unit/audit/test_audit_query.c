@@ -8,7 +8,8 @@
  * time visits each once; paging while another thread appends on its own
  * connection sees every record exactly once and in order; no trail gives
  * BW_ENOTFOUND; the reader leaves audit.db byte for byte as it was and
- * its connection refuses writes; values are bound, never pasted.
+ * its connection refuses writes; values are bound, never pasted; a
+ * failed allocation at open is BW_ENOMEM.
  *
  * Run as `test_audit_query --make-trail DIR N`, the binary instead makes
  * a trail of N records in DIR and exits: the CLI's integration test
@@ -433,6 +434,17 @@ static void test_callback_stops(void **state)
     free(s.seqs);
 }
 
+static void test_open_out_of_memory(void **state)
+{
+    struct fixture *f = *state;
+    struct bw_audit_reader *r = (void *)1;
+    bw_alloc_fail_after(0);
+    int rc = bw_audit_reader_open(f->dir, &r);
+    bw_alloc_fail_after(-1);
+    assert_int_equal(rc, BW_ENOMEM);
+    assert_null(r);
+}
+
 static void test_bad_filter(void **state)
 {
     struct fixture *f = *state;
@@ -604,6 +616,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_filters, setup_trail, teardown_dir),
         cmocka_unit_test_setup_teardown(test_callback_stops, setup_trail, teardown_dir),
         cmocka_unit_test_setup_teardown(test_bad_filter, setup_trail, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_open_out_of_memory, setup_trail, teardown_dir),
         cmocka_unit_test_setup_teardown(test_reader_never_writes, setup_trail, teardown_dir),
         cmocka_unit_test_setup_teardown(test_paging_while_appending, setup_dir, teardown_dir),
     };
