@@ -299,7 +299,9 @@ typedef int (*bw_audit_entry_fn)(const struct bw_audit_entry *entry, void *ctx);
  * filter->limit of them. *next_cursor is the cursor for the next page, 0
  * when this page ended the results. Records appended meanwhile appear in
  * later pages, never shift earlier ones. A non-zero return from fn stops
- * the query and is returned. BW_EIO when the database cannot be read. */
+ * the query and is returned. BW_EIO when the database cannot be read,
+ * BW_EINVAL for a filter out of its bounds (limit, event_count, user not
+ * terminated), BW_ENOMEM. */
 BW_MUST_CHECK int bw_audit_query(struct bw_audit_reader *reader,
                                  const struct bw_audit_filter *filter, bw_audit_entry_fn fn,
                                  void *ctx, uint64_t *next_cursor);

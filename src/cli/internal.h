@@ -28,7 +28,7 @@
 
 /* ---- subcommands and their options (args.c) -------------------------- */
 
-#define BW_CLI_MAX_OPTIONS 8
+#define BW_CLI_MAX_OPTIONS 16
 #define BW_CLI_MAX_ARGS 4
 
 /* One --long option. arg names the value ("DIR") or is NULL for a flag. */
@@ -81,6 +81,8 @@ extern const struct bw_cli_command bw_cli_project_command;
 extern const struct bw_cli_command bw_cli_tags_command;
 extern const struct bw_cli_command bw_cli_tag_command;
 extern const struct bw_cli_command bw_cli_status_command;
+extern const struct bw_cli_command bw_cli_audit_command;
+extern const struct bw_cli_command bw_cli_audit_query_command;
 
 /* ---- control protocol (control_proto.c) ------------------------------ */
 
