@@ -102,9 +102,12 @@ int audit_store_open_rw(const char *state_dir, const _Atomic bool *archiving, sq
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
-    /* The function must exist before the triggers that name it run. */
-    if (sqlite3_create_function_v2(db, "bw_audit_archiving", 0, SQLITE_UTF8, (void *)archiving,
-                                   archiving_fn, NULL, NULL, NULL) != SQLITE_OK) {
+    /* The function must exist before the triggers that name it run, and
+     * be innocuous: with trusted_schema=OFF a trigger may call no other
+     * kind (it only reads a flag). */
+    if (sqlite3_create_function_v2(db, "bw_audit_archiving", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                   (void *)archiving, archiving_fn, NULL, NULL,
+                                   NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return BW_EIO;
     }

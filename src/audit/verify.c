@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Offline verification of a whole trail (bw_audit_verify) and of one
+ * segment file (bw_audit_verify_segment). Read-only: the daemon may be
+ * writing the trail meanwhile; one read transaction gives a consistent
+ * snapshot of segments, records and checkpoints. The archive segments
+ * are checked first, in order, each chaining to the one before; then the
+ * records of audit.db in one pass, with the checkpoints merged in by
+ * sequence number. Statements are prepared once and rows are read in
+ * place, so nothing is allocated per record: a trail of a million
+ * records is checked in about two seconds. Stops at the first problem.
+ * Any thread of a tool; the daemon does not call it.
+ */
+#include "audit/internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+struct verifier {
+    const char *state_dir;
+    sqlite3 *db;
+    struct audit_keys keys;
+    struct bw_crypto_mac *mac;
+    struct bw_audit_verify_report *report;
+    uint64_t last_seq;                /* newest record checked so far; 0: none */
+    uint8_t last_hash[BW_SHA256_LEN]; /* its hash; zero before record 1 */
+    uint64_t archived_last;           /* newest record in the archive */
+    sqlite3_stmt *records, *checkpoints;
+    bool ck_have; /* checkpoints stands on a row */
+};
+
+static void set_problem_seq(struct bw_audit_verify_report *r, uint64_t seq)
+{
+    if (r->problem[0] && r->bad_seq == 0)
+        r->bad_seq = seq;
+}
+
+/* A sequence that does not continue from expect - 1. */
+static void report_gap(struct verifier *v, uint64_t expect, uint64_t got)
+{
+    if (expect == 1)
+        audit_report_problem(v->report, 1,
+                             "records 1..%" PRIu64 " missing: the trail starts at record %" PRIu64,
+                             got - 1, got);
+    else if (got == expect + 1)
+        audit_report_problem(v->report, expect,
+                             "record %" PRIu64 " missing: sequence jumps from %" PRIu64
+                             " to %" PRIu64,
+                             expect, expect - 1, got);
+    else
+        audit_report_problem(v->report, expect,
+                             "records %" PRIu64 "..%" PRIu64
+                             " missing: sequence jumps from %" PRIu64 " to %" PRIu64,
+                             expect, got - 1, expect - 1, got);
+}
+
+/* ---- the archive ------------------------------------------------------ */
+
+/* A file name as the writer puts it in `segments`: a plain base name. */
+static bool segment_name_ok(sqlite3_stmt *st, int col)
+{
+    const char *name = (const char *)sqlite3_column_text(st, col);
+    int bytes = sqlite3_column_bytes(st, col);
+    if (!name || bytes <= 0 || bytes > 255 || strlen(name) != (size_t)bytes)
+        return false;
+    return !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static bool blob_is(sqlite3_stmt *st, int col, size_t len)
+{
+    return sqlite3_column_type(st, col) == SQLITE_BLOB && sqlite3_column_bytes(st, col) == (int)len;
+}
+
+/* One row of `segments`: its file verifies, is the file archived and
+ * continues the chain. Returns BW_EMALFORMED after reporting. */
+static int check_segment(struct verifier *v, sqlite3_stmt *st)
+{
+    struct bw_audit_verify_report *r = v->report;
+    uint64_t first = (uint64_t)sqlite3_column_int64(st, 0);
+    uint64_t last = (uint64_t)sqlite3_column_int64(st, 1);
+    const char *file = (const char *)sqlite3_column_text(st, 2);
+    if (!segment_name_ok(st, 2) || !blob_is(st, 3, BW_SHA256_LEN) ||
+        !blob_is(st, 4, BW_SHA256_LEN) || first == 0 || last < first) {
+        audit_report_problem(r, first ? first : v->last_seq + 1,
+                             "archive entry for records %" PRIu64 "..%" PRIu64 " is malformed",
+                             first, last);
+        return BW_EMALFORMED;
+    }
+    if (first != v->last_seq + 1) {
+        if (first > v->last_seq + 1)
+            report_gap(v, v->last_seq + 1, first);
+        else
+            audit_report_problem(r, first, "segment %.64s overlaps the records before it", file);
+        return BW_EMALFORMED;
+    }
+    char name[BW_AUDIT_PATH_MAX], path[BW_AUDIT_PATH_MAX];
+    int rc = bw_snprintf(name, sizeof(name), "%s/%s", BW_AUDIT_ARCHIVE_DIR, file);
+    if (rc == BW_OK)
+        rc = audit_path(path, v->state_dir, name);
+    if (rc)
+        return rc;
+    struct audit_segment_info info;
+    rc = audit_segment_verify(path, v->keys.sign_public, v->mac, v->last_hash, &info, r);
+    if (rc == BW_ENOTFOUND || rc == BW_EDENIED || rc == BW_EIO) {
+        audit_report_problem(r, first, "segment %.64s (records %" PRIu64 "..%" PRIu64 ") %s", file,
+                             first, last,
+                             rc == BW_ENOTFOUND ? "is missing from the archive" : "cannot be read");
+        return rc == BW_ENOTFOUND ? BW_EMALFORMED : rc;
+    }
+    set_problem_seq(r, first);
+    if (rc)
+        return rc;
+    const char *why = NULL;
+    if (info.first_seq != first || info.last_seq != last)
+        why = "holds other records than audit.db lists";
+    else if (!bw_crypto_equal(info.file_sha256, sqlite3_column_blob(st, 3), BW_SHA256_LEN))
+        why = "is not the file archived (SHA-256 differs from audit.db)";
+    else if (!bw_crypto_equal(info.last_hash, sqlite3_column_blob(st, 4), BW_SHA256_LEN))
+        why = "ends in another record than audit.db lists";
+    if (why) {
+        audit_report_problem(r, first, "segment %.64s %s", file, why);
+        return BW_EMALFORMED;
+    }
+    if (r->first_seq == 0)
+        r->first_seq = first;
+    v->last_seq = last;
+    v->archived_last = last;
+    memcpy(v->last_hash, info.last_hash, BW_SHA256_LEN);
+    r->segments++;
+    return BW_OK;
+}
+
+static int check_archive(struct verifier *v)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(v->db,
+                           "SELECT first_seq, last_seq, file, file_sha256, last_hash"
+                           " FROM segments ORDER BY first_seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return BW_EIO;
+    int rc = BW_OK, src;
+    while (rc == BW_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
+        rc = check_segment(v, st);
+    if (rc == BW_OK && src != SQLITE_DONE)
+        rc = BW_EIO;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the records ------------------------------------------------------- */
+
+static bool column_is(sqlite3_stmt *st, int col, int type)
+{
+    return sqlite3_column_type(st, col) == type;
+}
+
+/* A text column as the writer stores it: TEXT, no NUL inside (the hash
+ * covers the text up to its first NUL). */
+static const char *text_column(sqlite3_stmt *st, int col, bool *ok)
+{
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    if (!column_is(st, col, SQLITE_TEXT) || !s ||
+        strlen(s) != (size_t)sqlite3_column_bytes(st, col)) {
+        *ok = false;
+        return "";
+    }
+    return s;
+}
+
+static bool int_column(sqlite3_stmt *st, int col, int64_t max, int64_t *out)
+{
+    *out = sqlite3_column_int64(st, col);
+    return column_is(st, col, SQLITE_INTEGER) && *out >= 0 && *out <= max;
+}
+
+/* The row records stands on, as the writer stored it. False when a
+ * column has a type or value the writer never stores: such a value could
+ * hash like another (a category of 260 encodes as 4). */
+static bool read_row(sqlite3_stmt *st, struct bw_audit_entry *e)
+{
+    int64_t category = 0, event = 0, result = 0, kind = 0;
+    bool ok = int_column(st, 2, UINT8_MAX, &category) && int_column(st, 3, UINT32_MAX, &event) &&
+              int_column(st, 5, UINT8_MAX, &result) && int_column(st, 6, UINT8_MAX, &kind) &&
+              column_is(st, 1, SQLITE_INTEGER) && blob_is(st, 10, BW_SHA256_LEN) &&
+              blob_is(st, 11, BW_SHA256_LEN);
+    *e = (struct bw_audit_entry){
+        .seq = (uint64_t)sqlite3_column_int64(st, 0),
+        .ts_us = sqlite3_column_int64(st, 1),
+        .category = (enum bw_audit_category)category,
+        .event_id = (uint32_t)event,
+        .result = (enum bw_audit_result)result,
+        .source_kind = (enum bw_audit_source_kind)kind,
+    };
+    e->type = text_column(st, 4, &ok);
+    e->source_name = text_column(st, 7, &ok);
+    e->source_address = column_is(st, 8, SQLITE_NULL) ? NULL : text_column(st, 8, &ok);
+    e->details = text_column(st, 9, &ok);
+    return ok;
+}
+
+static int step_checkpoint(struct verifier *v)
+{
+    int src = sqlite3_step(v->checkpoints);
+    v->ck_have = src == SQLITE_ROW;
+    return src == SQLITE_ROW || src == SQLITE_DONE ? BW_OK : BW_EIO;
+}
+
+/* The checkpoint checkpoints stands on, which names record seq (whose
+ * recomputed hash is hash): it signs that hash. */
+static int check_checkpoint(struct verifier *v, uint64_t seq, const uint8_t hash[BW_SHA256_LEN])
+{
+    sqlite3_stmt *st = v->checkpoints;
+    if (!blob_is(st, 2, BW_SHA256_LEN) || !blob_is(st, 3, BW_ED25519_SIG_LEN) ||
+        !column_is(st, 1, SQLITE_INTEGER)) {
+        audit_report_problem(v->report, seq, "checkpoint at record %" PRIu64 " is malformed", seq);
+        return BW_EMALFORMED;
+    }
+    if (!bw_crypto_equal(sqlite3_column_blob(st, 2), hash, BW_SHA256_LEN)) {
+        audit_report_problem(v->report, seq,
+                             "checkpoint at record %" PRIu64 ": signed hash does not match the"
+                             " record (record changed)",
+                             seq);
+        return BW_EMALFORMED;
+    }
+    uint8_t msg[AUDIT_CHECKPOINT_MSG_LEN];
+    audit_checkpoint_message(seq, sqlite3_column_int64(st, 1), hash, msg);
+    int rc = bw_crypto_verify(v->keys.sign_public, msg, sizeof(msg), sqlite3_column_blob(st, 3));
+    if (rc == BW_EIO)
+        return rc;
+    if (rc) {
+        audit_report_problem(v->report, seq,
+                             "checkpoint at record %" PRIu64 ": signature does not hold"
+                             " (checkpoint changed or signing key replaced)",
+                             seq);
+        return BW_EMALFORMED;
+    }
+    v->report->checkpoints++;
+    return BW_OK;
+}
+
+/* The checkpoints up to record seq (hash its recomputed hash). One that
+ * names a record before it that was not seen names a missing record. */
+static int merge_checkpoints(struct verifier *v, uint64_t seq, const uint8_t hash[BW_SHA256_LEN])
+{
+    while (v->ck_have) {
+        uint64_t ck = (uint64_t)sqlite3_column_int64(v->checkpoints, 0);
+        if (ck > seq)
+            return BW_OK;
+        if (ck == seq) {
+            int rc = check_checkpoint(v, seq, hash);
+            if (rc)
+                return rc;
+        } else if (ck > v->archived_last) {
+            audit_report_problem(v->report, ck, "checkpoint at record %" PRIu64 ": record missing",
+                                 ck);
+            return BW_EMALFORMED;
+        }
+        /* Checkpoints of archived records are normally removed with
+         * them; the segment's signature covers those records. */
+        int rc = step_checkpoint(v);
+        if (rc)
+            return rc;
+    }
+    return BW_OK;
+}
+
+/* After the last record: a checkpoint left names a record past the end,
+ * so records were cut off the tail. */
+static int finish_checkpoints(struct verifier *v)
+{
+    while (v->ck_have) {
+        uint64_t ck = (uint64_t)sqlite3_column_int64(v->checkpoints, 0);
+        if (ck > v->archived_last) {
+            audit_report_problem(v->report, v->last_seq + 1,
+                                 "checkpoint at record %" PRIu64
+                                 ": record missing (trail truncated after %" PRIu64 ")",
+                                 ck, v->last_seq);
+            return BW_EMALFORMED;
+        }
+        int rc = step_checkpoint(v);
+        if (rc)
+            return rc;
+    }
+    return BW_OK;
+}
+
+/* The row records stands on: every check of one record. */
+static int check_record(struct verifier *v)
+{
+    sqlite3_stmt *st = v->records;
+    struct bw_audit_verify_report *r = v->report;
+    struct bw_audit_entry e;
+    bool ok = read_row(st, &e);
+    uint64_t expect = v->last_seq + 1;
+    if (e.seq != expect) {
+        report_gap(v, expect, e.seq);
+        return BW_EMALFORMED;
+    }
+    if (!ok) {
+        audit_report_problem(r, e.seq, "record %" PRIu64 ": a field has a value never recorded",
+                             e.seq);
+        return BW_EMALFORMED;
+    }
+    const uint8_t *prev = sqlite3_column_blob(st, 10);
+    uint8_t hash[BW_SHA256_LEN], mac[BW_SHA256_LEN];
+    int rc = audit_row_hash(&e, prev, hash);
+    if (rc == BW_ETOOLARGE) {
+        audit_report_problem(r, e.seq, "record %" PRIu64 ": longer than any record written", e.seq);
+        return BW_EMALFORMED;
+    }
+    if (rc == BW_OK)
+        rc = audit_row_mac(v->mac, hash, mac);
+    if (rc)
+        return rc;
+    if (!bw_crypto_equal(mac, sqlite3_column_blob(st, 11), BW_SHA256_LEN)) {
+        audit_report_problem(r, e.seq,
+                             "record %" PRIu64 ": MAC does not match (record changed or key"
+                             " replaced)",
+                             e.seq);
+        return BW_EMALFORMED;
+    }
+    if (!bw_crypto_equal(prev, v->last_hash, BW_SHA256_LEN)) {
+        if (e.seq == 1)
+            audit_report_problem(r, 1, "record 1: predecessor hash is not the trail's start");
+        else
+            audit_report_problem(
+                r, e.seq, "record %" PRIu64 ": predecessor hash does not match record %" PRIu64,
+                e.seq, e.seq - 1);
+        return BW_EMALFORMED;
+    }
+    rc = merge_checkpoints(v, e.seq, hash);
+    if (rc)
+        return rc;
+    if (r->first_seq == 0)
+        r->first_seq = e.seq;
+    v->last_seq = e.seq;
+    memcpy(v->last_hash, hash, BW_SHA256_LEN);
+    r->records++;
+    return BW_OK;
+}
+
+static int check_records(struct verifier *v)
+{
+    if (sqlite3_prepare_v2(v->db,
+                           "SELECT seq, ts_us, category, event_id, type, result, source_kind,"
+                           " source_name, source_address, details, prev_hash, mac"
+                           " FROM records ORDER BY seq",
+                           -1, &v->records, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(v->db, "SELECT seq, ts_us, hash, sig FROM checkpoints ORDER BY seq", -1,
+                           &v->checkpoints, NULL) != SQLITE_OK)
+        return BW_EIO;
+    int rc = step_checkpoint(v), src = SQLITE_DONE;
+    while (rc == BW_OK && (src = sqlite3_step(v->records)) == SQLITE_ROW)
+        rc = check_record(v);
+    if (rc == BW_OK && src != SQLITE_DONE)
+        rc = BW_EIO;
+    if (rc == BW_OK)
+        rc = finish_checkpoints(v);
+    return rc;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+/* Why the keys or the database could not be read, for the report. */
+static int report_unreadable(struct bw_audit_verify_report *r, int rc, const char *what)
+{
+    const char *why = rc == BW_ENOTFOUND    ? "not found"
+                      : rc == BW_EDENIED    ? "refused: a link, or open to other users"
+                      : rc == BW_EMALFORMED ? "malformed"
+                                            : "cannot be read";
+    audit_report_problem(r, 0, "%s: %s", what, why);
+    return rc;
+}
+
+/* Everything but opening and closing. */
+static int verify_open_trail(struct verifier *v)
+{
+    int rc = check_archive(v);
+    if (rc == BW_OK)
+        rc = check_records(v);
+    return rc;
+}
+
+int bw_audit_verify(const char *state_dir, struct bw_audit_verify_report *report)
+{
+    memset(report, 0, sizeof(*report));
+    struct verifier v = {.state_dir = state_dir, .report = report};
+    int rc = audit_keys_load(state_dir, false, false, &v.keys);
+    if (rc)
+        return report_unreadable(report, rc == BW_EMALFORMED ? BW_EMALFORMED : rc,
+                                 "the audit keys in " BW_AUDIT_KEYS_DIR "/");
+    rc = bw_crypto_mac_new(v.keys.mac_key, sizeof(v.keys.mac_key), &v.mac);
+    if (rc == BW_OK) {
+        rc = audit_store_open_ro(state_dir, &v.db);
+        if (rc)
+            rc = report_unreadable(report, rc, "the trail " BW_AUDIT_DB_NAME);
+    }
+    /* One snapshot of all three tables while the daemon may append. */
+    if (rc == BW_OK && (rc = audit_store_exec(v.db, "BEGIN;")) != BW_OK)
+        rc = report_unreadable(report, BW_EIO, "the trail " BW_AUDIT_DB_NAME);
+    if (rc == BW_OK) {
+        rc = verify_open_trail(&v);
+        if (rc == BW_EIO)
+            report_unreadable(report, rc, "the trail " BW_AUDIT_DB_NAME);
+        int end = audit_store_exec(v.db, "COMMIT;");
+        if (rc == BW_OK)
+            rc = end;
+    }
+    sqlite3_finalize(v.records);
+    sqlite3_finalize(v.checkpoints);
+    sqlite3_close(v.db);
+    bw_crypto_mac_free(v.mac);
+    audit_keys_clear(&v.keys);
+    report->last_seq = v.last_seq;
+    return rc;
+}
+
+int bw_audit_verify_segment(const char *path, const char *state_dir,
+                            struct bw_audit_verify_report *report)
+{
+    memset(report, 0, sizeof(*report));
+    struct audit_keys keys;
+    struct bw_crypto_mac *mac = NULL;
+    bool have_keys = state_dir && audit_keys_load(state_dir, false, false, &keys) == BW_OK;
+    if (have_keys && bw_crypto_mac_new(keys.mac_key, sizeof(keys.mac_key), &mac) != BW_OK) {
+        audit_keys_clear(&keys);
+        return BW_ENOMEM;
+    }
+    struct audit_segment_info info;
+    /* With the trail's keys the segment must also be signed by its key;
+     * alone, the key the file carries is the one to check against (and
+     * the caller compares its fingerprint with one known). */
+    int rc =
+        audit_segment_verify(path, have_keys ? keys.sign_public : NULL, mac, NULL, &info, report);
+    if (rc == BW_ENOTFOUND || rc == BW_EDENIED || rc == BW_EIO)
+        report_unreadable(report, rc, "the segment file");
+    if (rc == BW_OK || rc == BW_EMALFORMED) {
+        report->first_seq = info.first_seq;
+        report->last_seq = info.records ? info.first_seq + info.records - 1 : 0;
+        report->segments = rc == BW_OK ? 1 : 0;
+    }
+    bw_crypto_mac_free(mac);
+    if (have_keys)
+        audit_keys_clear(&keys);
+    return rc;
+}
