@@ -120,8 +120,9 @@ static int archive_for_size(struct bw_audit *audit, uint64_t used, const char *w
 {
     *first = *last = 0;
     uint64_t lo, hi, count;
-    int rc = query_range(audit->db, "SELECT min(seq), max(seq), count(*) FROM records WHERE ?=?", 0,
-                         &lo, &hi, &count);
+    int rc =
+        query_range(audit->db, "SELECT min(seq), max(seq), count(*) FROM records WHERE seq > ?", 0,
+                    &lo, &hi, &count);
     if (rc || count < 2)
         return rc;
     unsigned target_pct = audit->threshold_count ? audit->thresholds[0] : 60;

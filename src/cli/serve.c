@@ -180,8 +180,16 @@ static int serve(const struct serve_config *cfg)
     int sfd = -1;
     umask(077); /* everything the daemon creates is private */
     bw_log(BW_LOG_INFO, BW_LOGC_MAIN, "bulwark %s starting (pid %ld)", BW_VERSION, (long)getpid());
-    /* The state first: a refused project is recorded in its trail. */
-    int rc = take_state(cfg->state_dir, &lock);
+    /* Signals are blocked before any thread starts (the audit writer is
+     * the first), so that only the signalfd sees them; then the state,
+     * so that a refused project is recorded in its trail. */
+    int rc = BW_OK;
+    if ((sfd = signals_take()) < 0) {
+        bw_log(BW_LOG_ERROR, BW_LOGC_MAIN, "cannot take signals: %s", strerror(errno));
+        rc = BW_EIO;
+    }
+    if (!rc)
+        rc = take_state(cfg->state_dir, &lock);
     if (!rc)
         rc = load_project(cfg->project_dir, cfg->state_dir, &project);
     if (!rc)
@@ -189,10 +197,6 @@ static int serve(const struct serve_config *cfg)
     if (!rc) {
         bw_cli_audit_daemon_start(audit, project, cfg->project_dir);
         bw_audit_clock_check(audit);
-    }
-    if (!rc && (sfd = signals_take()) < 0) {
-        bw_log(BW_LOG_ERROR, BW_LOGC_MAIN, "cannot take signals: %s", strerror(errno));
-        rc = BW_EIO;
     }
     if (!rc)
         rc = bw_cli_plant_new(project, &plant);
