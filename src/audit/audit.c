@@ -86,6 +86,7 @@ int bw_audit_open(const struct bw_audit_config *config, struct bw_audit **out)
     audit->checkpoint_records = config->checkpoint_records;
     audit->checkpoint_seconds = config->checkpoint_seconds;
     audit->clock_state = -1;
+    audit->wake_at_pending = 1;
     if (pthread_mutex_init(&audit->mu, NULL) != 0) {
         free(audit);
         return BW_ENOMEM;
@@ -233,7 +234,8 @@ static bool queue_locked(struct bw_audit *audit, struct audit_pending *p)
         audit->head = p;
     audit->tail = p;
     audit->pending++;
-    pthread_cond_signal(&audit->work);
+    if (audit->pending >= audit->wake_at_pending)
+        pthread_cond_signal(&audit->work);
     return true;
 }
 
@@ -263,16 +265,32 @@ int bw_audit_record(struct bw_audit *audit, const struct bw_audit_event *event, 
         *seq_out = seq;
     /* While the trail is failing, the record waits in memory; the
      * caller hears at once that it is not yet durable. */
-    if (atomic_load(&audit->state) == BW_AUDIT_STATE_FAILED) {
+    if (atomic_load(&audit->state) == BW_AUDIT_STATE_FAILED || audit->stopping) {
         pthread_mutex_unlock(&audit->mu);
         return BW_EIO;
     }
-    uint64_t round = audit->fail_round;
-    while (audit->durable_seq < seq && audit->fail_round == round && !audit->stopping)
-        pthread_cond_wait(&audit->done, &audit->mu);
-    rc = audit->durable_seq >= seq ? BW_OK : BW_EIO;
+    struct audit_waiter w = {.rc = BW_EIO};
+    if (sem_init(&w.sem, 0, 0) != 0) {
+        pthread_mutex_unlock(&audit->mu);
+        return BW_EIO;
+    }
+    p->waiter = &w;
     pthread_mutex_unlock(&audit->mu);
-    return rc;
+    while (sem_wait(&w.sem) != 0)
+        ; /* EINTR: the writer posts exactly once */
+    sem_destroy(&w.sem);
+    return w.rc;
+}
+
+void audit_waiters_fail_locked(struct bw_audit *audit)
+{
+    for (struct audit_pending *p = audit->head; p; p = p->next) {
+        if (p->waiter) {
+            p->waiter->rc = BW_EIO;
+            sem_post(&p->waiter->sem);
+            p->waiter = NULL;
+        }
+    }
 }
 
 void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_result result,

@@ -21,6 +21,7 @@
 #include "crypto/crypto.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 
@@ -168,9 +169,18 @@ BW_MUST_CHECK int audit_segment_verify(const char *path, const uint8_t *public_k
 
 struct bw_audit_forwarder;
 
+/* A producer waiting for its record: on its own stack, posted by the
+ * writer alone, so that a commit wakes each producer directly instead
+ * of all of them fighting over the queue's lock. */
+struct audit_waiter {
+    sem_t sem;
+    int rc; /* BW_OK once durable; BW_EIO when an attempt failed */
+};
+
 /* A record waiting for the writer. */
 struct audit_pending {
     struct audit_pending *next;
+    struct audit_waiter *waiter; /* NULL: nobody waits (or already told) */
     struct audit_row row;
 };
 
@@ -194,10 +204,12 @@ struct bw_audit {
     uint64_t pending;
     uint64_t next_seq;    /* the last sequence number handed out */
     uint64_t durable_seq; /* the newest record on disk */
-    uint64_t fail_round;  /* incremented by each failed write attempt */
     uint64_t lost;        /* records refused because the queue was full */
     uint64_t lost_reported;
     bool stopping;
+    /* The writer sleeps until this many records are queued (producers
+     * signal it only then, not once per record). */
+    uint64_t wake_at_pending;
     /* An administrator's archive request (bw_audit_archive_now). */
     uint64_t archive_requests, archive_served;
     int archive_rc;
@@ -238,6 +250,10 @@ struct bw_audit {
  * archive) without waiting for it: the writer cannot wait for itself.
  * Never fails silently: a record that cannot be queued is counted as
  * lost. Any thread; takes mu unless locked is true. */
+/* Tells every producer still waiting for a queued record that it is not
+ * durable now (BW_EIO), and forgets them. mu held. */
+void audit_waiters_fail_locked(struct bw_audit *audit);
+
 void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_result result,
                             json_t *details_take, bool locked);
 

@@ -24,6 +24,8 @@
 #define RETRY_MAX_US 5000000
 /* How long close waits for a failing disk before giving up. */
 #define CLOSE_GRACE_US 2000000
+/* How long the writer waits for the last batch's producers to return. */
+#define GATHER_US 300
 
 int audit_writer_connect(struct bw_audit *audit)
 {
@@ -237,10 +239,13 @@ static void retire(struct bw_audit *audit, size_t n)
     }
     *link = NULL;
     audit->pending -= n;
-    pthread_cond_broadcast(&audit->done);
     pthread_mutex_unlock(&audit->mu);
     while (done) {
         struct audit_pending *next = done->next;
+        if (done->waiter) {
+            done->waiter->rc = BW_OK;
+            sem_post(&done->waiter->sem); /* the waiter may be gone after this */
+        }
         audit_row_clear(&done->row);
         free(done);
         done = next;
@@ -286,13 +291,28 @@ void *audit_writer_main(void *arg)
 {
     struct bw_audit *audit = arg;
     int64_t stop_deadline = 0;
+    size_t last_batch = 0;
     for (;;) {
         pthread_mutex_lock(&audit->mu);
+        /* Producers woken by the last commit come back with their next
+         * record within microseconds; waiting a moment for as many as
+         * the last batch held makes the next commit carry them all
+         * instead of half (one sync is worth far more than the wait). */
+        int64_t gather_until = last_batch > 1 ? bw_clock_monotonic_us() + GATHER_US : 0;
         for (;;) {
             if (audit->stopping && stop_deadline == 0)
                 stop_deadline = bw_clock_monotonic_us() + CLOSE_GRACE_US;
             int64_t now = bw_clock_monotonic_us();
             bool work = audit->head && (!audit->failed || now >= audit->retry_at_us);
+            if (work && !audit->failed && !audit->stopping && audit->pending < last_batch &&
+                now < gather_until) {
+                struct timespec ts;
+                deadline_from_us(&ts, gather_until);
+                audit->wake_at_pending = last_batch;
+                pthread_cond_timedwait(&audit->work, &audit->mu, &ts);
+                audit->wake_at_pending = 1;
+                continue;
+            }
             int64_t timer = next_timer(audit);
             bool asked = audit->archive_requests != audit->archive_served;
             if (work || asked || audit->stopping || (timer && now >= timer))
@@ -309,6 +329,7 @@ void *audit_writer_main(void *arg)
         size_t n = 0;
         for (struct audit_pending *p = first; p && n < BATCH_MAX; p = p->next)
             n++;
+        last_batch = n;
         bool stopping = audit->stopping;
         uint64_t asked = audit->archive_requests;
         pthread_mutex_unlock(&audit->mu);
@@ -330,8 +351,7 @@ void *audit_writer_main(void *arg)
         if (rc) {
             enter_failure(audit, rc);
             pthread_mutex_lock(&audit->mu);
-            audit->fail_round++;
-            pthread_cond_broadcast(&audit->done);
+            audit_waiters_fail_locked(audit);
             pthread_mutex_unlock(&audit->mu);
             if (stopping && bw_clock_monotonic_us() >= stop_deadline)
                 break;
@@ -349,5 +369,9 @@ void *audit_writer_main(void *arg)
                 break;
         }
     }
+    /* Whatever could not be written before the grace ran out. */
+    pthread_mutex_lock(&audit->mu);
+    audit_waiters_fail_locked(audit);
+    pthread_mutex_unlock(&audit->mu);
     return NULL;
 }
