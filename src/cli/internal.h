@@ -83,6 +83,10 @@ extern const struct bw_cli_command bw_cli_tag_command;
 extern const struct bw_cli_command bw_cli_status_command;
 extern const struct bw_cli_command bw_cli_audit_command;
 extern const struct bw_cli_command bw_cli_audit_query_command;
+/* The subcommands of `audit` (cmd_audit.c lists them). */
+extern const struct bw_cli_command bw_cli_audit_verify_command;
+extern const struct bw_cli_command bw_cli_audit_verify_segment_command;
+extern const struct bw_cli_command bw_cli_audit_export_command;
 
 /* ---- control protocol (control_proto.c) ------------------------------ */
 

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `bulwark audit verify`, `audit verify-segment` and `audit export`:
+ * offline checks of the trail in a state directory (or of one segment
+ * file) and export of a range as a signed segment, through
+ * bw_audit_verify(), bw_audit_verify_segment() and bw_audit_export().
+ * A trail that does not hold exits 1 naming the first bad record; so
+ * does one that cannot be read, with what could not be. Main thread.
+ */
+#include "cli/internal.h"
+#include "audit/audit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { OPT_STATE, OPT_OUT, OPT_FROM, OPT_TO };
+
+static const struct bw_cli_option verify_options[] = {
+    [OPT_STATE] = {"state", "DIR", "the state directory that holds the trail (required)"},
+};
+
+/* Prints the outcome of a check of where; returns the exit status. */
+static int print_report(const char *what, const char *where, int rc,
+                        const struct bw_audit_verify_report *r)
+{
+    if (rc == BW_OK) {
+        printf("%s: OK, %" PRIu64 " records, %" PRIu64 " checkpoints, %" PRIu64
+               " segments, seq %" PRIu64 "..%" PRIu64 "\n",
+               what, r->records, r->checkpoints, r->segments, r->first_seq, r->last_seq);
+        return BW_CLI_EXIT_OK;
+    }
+    if (rc == BW_EMALFORMED && r->bad_seq) {
+        printf("%s: FAILED at record %" PRIu64 ": ", what, r->bad_seq);
+        bw_cli_print_safe(stdout, r->problem, strlen(r->problem));
+        printf("\n");
+    } else if (rc == BW_EMALFORMED) {
+        printf("%s: FAILED: ", what);
+        bw_cli_print_safe(stdout, r->problem, strlen(r->problem));
+        printf("\n");
+    } else {
+        fprintf(stderr, "bulwark: %s: cannot read ", what);
+        bw_cli_print_safe(stderr, where, strlen(where));
+        fprintf(stderr, ": ");
+        if (r->problem[0])
+            bw_cli_print_safe(stderr, r->problem, strlen(r->problem));
+        else
+            fprintf(stderr, "%s", bw_strerror(rc));
+        fprintf(stderr, "\n");
+    }
+    return BW_CLI_EXIT_FAIL;
+}
+
+static int verify_run(const struct bw_cli_args *args)
+{
+    if (!args->values[OPT_STATE])
+        return bw_cli_usage_error(&bw_cli_audit_verify_command, "--state DIR is required");
+    struct bw_audit_verify_report r;
+    int rc = bw_audit_verify(args->values[OPT_STATE], &r);
+    return print_report("audit verify", args->values[OPT_STATE], rc, &r);
+}
+
+const struct bw_cli_command bw_cli_audit_verify_command = {
+    .name = "audit verify",
+    .synopsis = "--state DIR",
+    .summary = "check the whole audit trail: archive segments, chain, MACs, checkpoints",
+    .details = "Read-only; the daemon may be running. Prints\n"
+               "  audit verify: OK, N records, C checkpoints, S segments, seq A..B\n"
+               "and exits 0, or names the first record found bad and what is wrong there\n"
+               "  audit verify: FAILED at record N: <problem>\n"
+               "and exits 1. A trail or keys that cannot be read also exit 1.",
+    .options = verify_options,
+    .option_count = BW_ARRAY_LEN(verify_options),
+    .run = verify_run,
+};
+
+static const struct bw_cli_option segment_options[] = {
+    [OPT_STATE] = {"state", "DIR", "also check MACs and the signer with this trail's keys"},
+};
+
+static int segment_run(const struct bw_cli_args *args)
+{
+    struct bw_audit_verify_report r;
+    int rc = bw_audit_verify_segment(args->args[0], args->values[OPT_STATE], &r);
+    int status = print_report("audit verify-segment", args->args[0], rc, &r);
+    if (rc == BW_OK && !args->values[OPT_STATE])
+        printf("signature checked against the key the file carries; compare its public_key\n"
+               "with the trail's keys/audit-sign.pub, or pass --state DIR\n");
+    return status;
+}
+
+const struct bw_cli_command bw_cli_audit_verify_segment_command = {
+    .name = "audit verify-segment",
+    .synopsis = "FILE [--state DIR]",
+    .summary = "check one segment file (archived or exported) on its own",
+    .details = "Checks the file's signature and the chain of records inside it. With --state,\n"
+               "the signature must be by that trail's key and each record's MAC must hold\n"
+               "under its MAC key. Output and exit status as for `audit verify`.",
+    .options = segment_options,
+    .option_count = BW_ARRAY_LEN(segment_options),
+    .min_args = 1,
+    .max_args = 1,
+    .run = segment_run,
+};
+
+static const struct bw_cli_option export_options[] = {
+    [OPT_STATE] = {"state", "DIR", "the state directory that holds the trail (required)"},
+    [OPT_OUT] = {"out", "FILE", "the segment file to create; must not exist (required)"},
+    [OPT_FROM] = {"from-seq", "N", "first record to export (default: the oldest in audit.db)"},
+    [OPT_TO] = {"to-seq", "M", "last record to export (default: the newest)"},
+};
+
+static int parse_seq(const char *text, const char *option, uint64_t *out)
+{
+    if (bw_parse_u64(text, strlen(text), INT64_MAX, out) == BW_OK && *out > 0)
+        return BW_CLI_EXIT_OK;
+    return bw_cli_usage_error(&bw_cli_audit_export_command,
+                              "--%s needs a record number of at least 1", option);
+}
+
+static int export_run(const struct bw_cli_args *args)
+{
+    const struct bw_cli_command *cmd = &bw_cli_audit_export_command;
+    const char *state = args->values[OPT_STATE], *out = args->values[OPT_OUT];
+    if (!state || !out)
+        return bw_cli_usage_error(cmd, "--state DIR and --out FILE are required");
+    uint64_t first = 1, last = INT64_MAX;
+    if (args->values[OPT_FROM] && parse_seq(args->values[OPT_FROM], "from-seq", &first))
+        return BW_CLI_EXIT_USAGE;
+    if (args->values[OPT_TO] && parse_seq(args->values[OPT_TO], "to-seq", &last))
+        return BW_CLI_EXIT_USAGE;
+    if (last < first)
+        return bw_cli_usage_error(cmd, "--to-seq is before --from-seq");
+    uint64_t n = 0;
+    int rc = bw_audit_export(state, first, last, out, &n);
+    switch (rc) {
+    case BW_OK:
+        printf("audit export: %" PRIu64 " records written to %s\n", n, out);
+        return BW_CLI_EXIT_OK;
+    case BW_EEXIST:
+        bw_cli_errorf("audit export: %s exists; it is never overwritten", out);
+        break;
+    case BW_ENOTFOUND:
+        bw_cli_errorf("audit export: no records in that range (or no trail or keys in %s)", state);
+        break;
+    case BW_EMALFORMED:
+        bw_cli_errorf("audit export: the records do not verify; run `bulwark audit verify`");
+        break;
+    case BW_EDENIED:
+        bw_cli_errorf("audit export: the signing key in %s/keys is refused (a link, or open to"
+                      " other users)",
+                      state);
+        break;
+    default:
+        bw_cli_errorf("audit export: %s", bw_strerror(rc));
+        break;
+    }
+    return BW_CLI_EXIT_FAIL;
+}
+
+const struct bw_cli_command bw_cli_audit_export_command = {
+    .name = "audit export",
+    .synopsis = "--state DIR --out FILE [--from-seq N] [--to-seq M]",
+    .summary = "write a range of the trail as a new signed segment file",
+    .details = "For write-once media or an auditor. Needs the signing key, so run it as the\n"
+               "daemon's user. The records are checked before they are signed; a range that\n"
+               "does not verify is refused. The file carries the public key that checks it\n"
+               "(`bulwark audit verify-segment FILE`).",
+    .options = export_options,
+    .option_count = BW_ARRAY_LEN(export_options),
+    .run = export_run,
+};
