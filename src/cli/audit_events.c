@@ -268,6 +268,9 @@ void bw_cli_audit_tag_write(struct bw_audit *audit, uid_t uid, pid_t pid, const 
         json_object_set_new(d, "reason", json_string(why));
     record(audit,
            &(struct bw_audit_event){rc ? BW_AUDIT_EV_TAG_WRITE_REFUSED : BW_AUDIT_EV_TAG_WRITE,
-                                    rc ? BW_AUDIT_FAILURE : BW_AUDIT_SUCCESS, src, d});
+                                    rc == BW_EDENIED ? BW_AUDIT_DENIED
+                                    : rc             ? BW_AUDIT_FAILURE
+                                                     : BW_AUDIT_SUCCESS,
+                                    src, d});
     json_decref(d);
 }

@@ -228,6 +228,8 @@ static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *re
     if (plant->audit && bw_audit_gate(plant->audit) != BW_OK) {
         bw_log(BW_LOG_WARN, BW_LOGC_CONTROL,
                "control: write to %s refused: audit trail unavailable", req->tag);
+        bw_cli_audit_tag_write(plant->audit, req->peer_uid, req->peer_pid, req->tag, NULL, NULL,
+                               BW_EDENIED, "audit trail unavailable");
         if (bw_cli_reply_error(reply, "audit_unavailable",
                                "the audit trail cannot record this command now; writes are "
                                "refused until it can") != BW_OK)

@@ -6,10 +6,7 @@
  * measured in the same run on the same disk: the same schema and the
  * same records, each inserted in its own transaction (one sync per
  * record). Target: with 64 producers at least 20 times the naive rate.
- *
- * Then verification speed: a trail of 1,000,000 records (built directly
- * through the store, chained and MAC'd as the writer does) checked by
- * bw_audit_verify(). Target: at least 500,000 records/s.
+ * (Verification speed is bench_audit_verify.c.)
  *
  * The directories are made under BW_BENCH_DIR or the current directory
  * (a real disk: /dev/shm would make every sync free).
@@ -25,7 +22,6 @@
 #include <unistd.h>
 
 #define RUN_US 3000000LL
-#define VERIFY_RECORDS 1000000u
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -174,59 +170,6 @@ static double trail_rate(int producers, uint64_t *commits)
     return (double)total * 1e6 / (double)(t1 - t0);
 }
 
-/* Builds a trail of n records (checkpoints every 1000) in big
- * transactions, as the writer would have written them. */
-static void build_trail(const char *dir, unsigned n)
-{
-    _Atomic bool archiving = false;
-    sqlite3 *db = NULL;
-    sqlite3_stmt *ins = NULL;
-    struct audit_keys keys;
-    struct bw_crypto_mac *mac = NULL;
-    if (audit_keys_load(dir, true, true, &keys) || audit_store_open_rw(dir, &archiving, &db) ||
-        audit_store_prepare_insert(db, &ins) ||
-        bw_crypto_mac_new(keys.mac_key, sizeof(keys.mac_key), &mac) ||
-        audit_store_exec(db, "PRAGMA synchronous=OFF; BEGIN;")) {
-        fprintf(stderr, "build: cannot open the store\n");
-        exit(1);
-    }
-    char name[] = "operator";
-    char details[] = "{\"new\":42.5,\"old\":41.0,\"tag\":\"Tank1.level_sp\"}";
-    uint8_t prev[BW_SHA256_LEN] = {0};
-    for (unsigned i = 1; i <= n; i++) {
-        struct audit_row row;
-        fill_row(&row, i, name, details);
-        memcpy(row.prev_hash, prev, sizeof(prev));
-        struct bw_audit_entry e;
-        audit_row_entry(&row, &e);
-        int rc = audit_row_hash(&e, prev, row.hash);
-        if (!rc)
-            rc = audit_row_mac(mac, row.hash, row.mac);
-        if (!rc)
-            rc = audit_store_insert(ins, &row);
-        if (!rc && i % 1000 == 0) {
-            uint8_t msg[AUDIT_CHECKPOINT_MSG_LEN], sig[BW_ED25519_SIG_LEN];
-            audit_checkpoint_message(i, row.ts_us, row.hash, msg);
-            rc = bw_crypto_sign(keys.signer, msg, sizeof(msg), sig);
-            if (!rc)
-                rc = audit_store_checkpoint(db, i, row.ts_us, row.hash, sig);
-        }
-        if (rc) {
-            fprintf(stderr, "build: insert failed\n");
-            exit(1);
-        }
-        memcpy(prev, row.hash, sizeof(prev));
-    }
-    if (audit_store_exec(db, "COMMIT;")) {
-        fprintf(stderr, "build: commit failed\n");
-        exit(1);
-    }
-    sqlite3_finalize(ins);
-    sqlite3_close(db);
-    bw_crypto_mac_free(mac);
-    audit_keys_clear(&keys);
-}
-
 int main(void)
 {
     double naive = naive_rate();
@@ -241,26 +184,5 @@ int main(void)
                producers[i] == 64 ? " (target >= 20)" : "");
     }
 
-    char dir[256];
-    make_dir(dir, sizeof(dir));
-    build_trail(dir, VERIFY_RECORDS);
-    double best = 0;
-    for (int round = 0; round < 3; round++) {
-        struct bw_audit_verify_report report;
-        int64_t t0 = bw_clock_monotonic_us();
-        int rc = bw_audit_verify(dir, &report);
-        int64_t t1 = bw_clock_monotonic_us();
-        if (rc != BW_OK || report.records != VERIFY_RECORDS) {
-            fprintf(stderr, "verify failed: %s\n", report.problem);
-            return 1;
-        }
-        double rate = (double)report.records * 1e6 / (double)(t1 - t0);
-        if (rate > best)
-            best = rate;
-    }
-    printf("audit_verify: %u records, best of 3 %.0f records/s, ratio %.2f to the target of "
-           "500000/s\n",
-           VERIFY_RECORDS, best, best / 500000.0);
-    remove_dir(dir);
     return 0;
 }
