@@ -27,7 +27,7 @@ int bw_audit_export(const char *state_dir, uint64_t first_seq, uint64_t last_seq
         return rc;
     sqlite3 *db = NULL;
     rc = audit_store_open_ro(state_dir, &db);
-    struct audit_segment_info info;
+    struct audit_segment_info info = {0};
     if (rc == BW_OK)
         rc = audit_segment_write(db, &keys, first_seq, last_seq, out_path, &info);
     if (rc == BW_OK && records_out)

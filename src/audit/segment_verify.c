@@ -495,7 +495,7 @@ static void shown_name(const char *path, char out[NAME_SHOWN + 1])
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     size_t i = 0;
-    for (; base[i] && i < NAME_SHOWN; i++)
+    for (; i < NAME_SHOWN && base[i]; i++)
         out[i] = base[i] > 0x20 && base[i] < 0x7f ? base[i] : '?';
     out[i] = '\0';
 }
