@@ -124,7 +124,9 @@ static int write_batch(struct bw_audit *audit, struct audit_pending *first, size
     int64_t ts_us = audit->tail_ts_us;
     uint64_t last_seq = 0;
     struct audit_pending *p = first;
-    for (size_t i = 0; i < n; i++, p = p->next) {
+    /* p->next is read only for rows before the batch's last: the last
+     * one's next belongs to the producer appending behind it. */
+    for (size_t i = 0; i < n; i++, p = i < n ? p->next : NULL) {
         struct audit_row *row = &p->row;
         memcpy(row->prev_hash, hash, sizeof(hash));
         struct bw_audit_entry e;
