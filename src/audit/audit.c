@@ -61,6 +61,7 @@ static void audit_free(struct bw_audit *audit)
     }
     bw_crypto_mac_free(audit->mac);
     audit_keys_clear(&audit->keys);
+    pthread_cond_destroy(&audit->sync_work);
     pthread_cond_destroy(&audit->done);
     pthread_cond_destroy(&audit->work);
     pthread_mutex_destroy(&audit->mu);
@@ -96,12 +97,15 @@ int bw_audit_open(const struct bw_audit_config *config, struct bw_audit **out)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     int c1 = pthread_cond_init(&audit->work, &ca);
     int c2 = pthread_cond_init(&audit->done, &ca);
+    int c3 = pthread_cond_init(&audit->sync_work, &ca);
     pthread_condattr_destroy(&ca);
-    if (c1 || c2) {
+    if (c1 || c2 || c3) {
         if (!c1)
             pthread_cond_destroy(&audit->work);
         if (!c2)
             pthread_cond_destroy(&audit->done);
+        if (!c3)
+            pthread_cond_destroy(&audit->sync_work);
         pthread_mutex_destroy(&audit->mu);
         free(audit);
         return BW_ENOMEM;
@@ -138,9 +142,14 @@ int bw_audit_open(const struct bw_audit_config *config, struct bw_audit **out)
             audit, BW_AUDIT_EV_AUDIT_FAILURE, BW_AUDIT_ERROR,
             json_pack("{s:s, s:s}", "operation", "open", "reason", bw_strerror(rc)), false);
     }
-    if (pthread_create(&audit->writer, NULL, audit_writer_main, audit) != 0) {
+    if (pthread_create(&audit->syncer, NULL, audit_syncer_main, audit) != 0) {
         audit_writer_disconnect(audit);
         audit_free(audit);
+        return BW_ENOMEM;
+    }
+    audit->syncer_started = true;
+    if (pthread_create(&audit->writer, NULL, audit_writer_main, audit) != 0) {
+        bw_audit_close(audit);
         return BW_ENOMEM;
     }
     audit->writer_started = true;
@@ -168,6 +177,14 @@ void bw_audit_close(struct bw_audit *audit)
         pthread_cond_broadcast(&audit->work);
         pthread_mutex_unlock(&audit->mu);
         pthread_join(audit->writer, NULL);
+    }
+    if (audit->syncer_started) {
+        /* It answers every committed record before it returns. */
+        pthread_mutex_lock(&audit->mu);
+        audit->syncer_stop = true;
+        pthread_cond_signal(&audit->sync_work);
+        pthread_mutex_unlock(&audit->mu);
+        pthread_join(audit->syncer, NULL);
     }
     if (audit->pending > 0)
         bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,
@@ -234,7 +251,7 @@ static bool queue_locked(struct bw_audit *audit, struct audit_pending *p)
         audit->head = p;
     audit->tail = p;
     audit->pending++;
-    if (audit->pending >= audit->wake_at_pending)
+    if (++audit->fresh >= audit->wake_at_pending)
         pthread_cond_signal(&audit->work);
     return true;
 }
@@ -269,7 +286,7 @@ int bw_audit_record(struct bw_audit *audit, const struct bw_audit_event *event, 
         pthread_mutex_unlock(&audit->mu);
         return BW_EIO;
     }
-    struct audit_waiter w = {.rc = BW_EIO};
+    struct audit_waiter w = {.rc = BW_EIO, .handoff = NULL};
     if (sem_init(&w.sem, 0, 0) != 0) {
         pthread_mutex_unlock(&audit->mu);
         return BW_EIO;
@@ -277,14 +294,18 @@ int bw_audit_record(struct bw_audit *audit, const struct bw_audit_event *event, 
     p->waiter = &w;
     pthread_mutex_unlock(&audit->mu);
     while (sem_wait(&w.sem) != 0)
-        ; /* EINTR: the writer posts exactly once */
+        ; /* EINTR: it is posted exactly once */
     sem_destroy(&w.sem);
+    if (w.handoff)
+        audit_tell(w.handoff, w.handoff_count, w.rc);
     return w.rc;
 }
 
 void audit_waiters_fail_locked(struct bw_audit *audit)
 {
-    for (struct audit_pending *p = audit->head; p; p = p->next) {
+    /* Committed records are the syncer's to answer. */
+    struct audit_pending *p = audit->committed_last ? audit->committed_last->next : audit->head;
+    for (; p; p = p->next) {
         if (p->waiter) {
             p->waiter->rc = BW_EIO;
             sem_post(&p->waiter->sem);

@@ -70,6 +70,12 @@ static int archive_commit(struct bw_audit *audit, const struct audit_segment_inf
     if (rc == BW_OK)
         rc = audit_store_exec(audit->db, "COMMIT;");
     atomic_store(&audit->archiving, false);
+    /* The segment is on disk; its records leave the database only once
+     * that is durable too (the writer's commits do not sync). */
+    if (rc == BW_OK && audit_sync_wal(audit) != BW_OK)
+        bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,
+               "the archive's removal from audit.db could not be "
+               "synced; the segment file is kept either way");
     if (rc)
         audit_store_rollback(audit->db);
     return rc;

@@ -7,6 +7,7 @@
  *   store.c      the SQLite schema and statements of audit.db
  *   segment.c    signed segment files (archive and export)
  *   writer.c     the writer thread: group commit, checkpoints, failure
+ *   sync.c       the syncer thread: fdatasync, then wake the producers
  *   capacity.c   size and age limits, thresholds, rolling to the archive
  *   audit.c      open/close/record/gate/status
  *   clock.c      time-source health (adjtimex)
@@ -169,12 +170,16 @@ BW_MUST_CHECK int audit_segment_verify(const char *path, const uint8_t *public_k
 
 struct bw_audit_forwarder;
 
-/* A producer waiting for its record: on its own stack, posted by the
- * writer alone, so that a commit wakes each producer directly instead
- * of all of them fighting over the queue's lock. */
+/* A producer waiting for its record: on its own stack, posted once,
+ * so that a sync wakes each producer directly instead of all of them
+ * fighting over the queue's lock. */
 struct audit_waiter {
     sem_t sem;
     int rc; /* BW_OK once durable; BW_EIO when an attempt failed */
+    /* Records of the same sync whose producers this one wakes in turn
+     * (audit_tell), so that no single thread wakes a whole batch. */
+    struct audit_pending *handoff;
+    size_t handoff_count;
 };
 
 /* A record waiting for the writer. */
@@ -202,14 +207,23 @@ struct bw_audit {
     pthread_cond_t done; /* producers wait on it */
     struct audit_pending *head, *tail;
     uint64_t pending;
-    uint64_t next_seq;    /* the last sequence number handed out */
-    uint64_t durable_seq; /* the newest record on disk */
-    uint64_t lost;        /* records refused because the queue was full */
+    uint64_t next_seq;      /* the last sequence number handed out */
+    uint64_t committed_seq; /* the newest record committed (maybe not yet synced) */
+    uint64_t synced_seq;    /* the newest record the syncer has dealt with */
+    uint64_t durable_seq;   /* the newest record confirmed on disk */
+    /* The queue from head to committed_last is committed and waits for
+     * the syncer; the rest waits for the writer. */
+    struct audit_pending *committed_last;
+    pthread_cond_t sync_work; /* the syncer waits on it */
+    pthread_t syncer;
+    bool syncer_started, syncer_stop;
+    uint64_t lost; /* records refused because the queue was full */
     uint64_t lost_reported;
     bool stopping;
     /* The writer sleeps until this many records are queued (producers
      * signal it only then, not once per record). */
     uint64_t wake_at_pending;
+    uint64_t fresh; /* records queued since the writer last took some */
     /* An administrator's archive request (bw_audit_archive_now). */
     uint64_t archive_requests, archive_served;
     int archive_rc;
@@ -229,8 +243,15 @@ struct bw_audit {
     sqlite3 *db;
     sqlite3_stmt *insert;
     _Atomic bool archiving;
-    uint8_t tail_hash[BW_SHA256_LEN];
+    uint8_t tail_hash[BW_SHA256_LEN]; /* of the newest committed record */
     int64_t tail_ts_us;
+    /* The open transaction: records inserted, not yet committed. */
+    bool tx_open;
+    struct audit_pending *tx_last;
+    size_t tx_count;
+    uint8_t tx_hash[BW_SHA256_LEN];
+    int64_t tx_ts_us;
+    uint64_t tx_seq;
     uint64_t checkpoint_seq;   /* newest signed record */
     int64_t unsigned_since_us; /* monotonic time of the first unsigned record; 0: none */
     bool failed;               /* the last attempt failed */
@@ -256,6 +277,14 @@ void audit_waiters_fail_locked(struct bw_audit *audit);
 
 void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_result result,
                             json_t *details_take, bool locked);
+
+/* Frees the count records of list and tells their producers rc, waking
+ * a few directly and handing the rest to those. Any thread, mu not held. */
+void audit_tell(struct audit_pending *list, size_t count, int rc);
+/* The syncer thread's body (sync.c); the writer starts and stops it. */
+void *audit_syncer_main(void *arg);
+/* fdatasync of the WAL (or, without one, the database). Any thread. */
+BW_MUST_CHECK int audit_sync_wal(struct bw_audit *audit);
 
 /* The writer thread's body (writer.c). */
 void *audit_writer_main(void *arg);

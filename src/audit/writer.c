@@ -24,8 +24,9 @@
 #define RETRY_MAX_US 5000000
 /* How long close waits for a failing disk before giving up. */
 #define CLOSE_GRACE_US 2000000
-/* How long the writer waits for the last batch's producers to return. */
-#define GATHER_US 300
+/* With a transaction open, producers wake the writer every this many
+ * records rather than for each. */
+#define WAKE_CHUNK 32
 
 int audit_writer_connect(struct bw_audit *audit)
 {
@@ -44,15 +45,20 @@ int audit_writer_connect(struct bw_audit *audit)
     audit->checkpoint_seq = tail.checkpoint_seq;
     audit->unsigned_since_us = tail.seq > tail.checkpoint_seq ? bw_clock_monotonic_us() : 0;
 
+    /* Commits need not sync: the syncer thread does (sync.c). */
+    if (audit_store_exec(audit->db, "PRAGMA synchronous=NORMAL;") != BW_OK) {
+        audit_writer_disconnect(audit);
+        return BW_EIO;
+    }
     pthread_mutex_lock(&audit->mu);
-    if (audit->durable_seq != tail.seq) {
+    if (audit->committed_seq != tail.seq && !audit->committed_last) {
         /* First connection, or the trail was first unreachable: records
          * queued meanwhile are numbered on from the stored tail. */
         uint64_t seq = tail.seq;
         for (struct audit_pending *p = audit->head; p; p = p->next)
             p->row.seq = ++seq;
         audit->next_seq = seq;
-        audit->durable_seq = tail.seq;
+        audit->committed_seq = audit->synced_seq = audit->durable_seq = tail.seq;
     }
     pthread_mutex_unlock(&audit->mu);
 
@@ -100,16 +106,8 @@ static bool checkpoint_due(const struct bw_audit *audit, uint64_t last_seq, int6
            now_us - audit->unsigned_since_us >= (int64_t)audit->checkpoint_seconds * 1000000;
 }
 
-static int rollback(struct bw_audit *audit, int rc)
-{
-    audit_store_rollback(audit->db);
-    return rc;
-}
-
-/* Writes the first n queued records (first..) in one transaction. On
- * success the chain's tail advances; on failure nothing changes. */
-static int write_batch(struct bw_audit *audit, struct audit_pending *first, size_t n,
-                       bool force_checkpoint)
+/* Opens the transaction that the next records go into. */
+static int tx_begin(struct bw_audit *audit)
 {
     if (!audit->db) {
         int rc = audit_writer_connect(audit);
@@ -119,62 +117,102 @@ static int write_batch(struct bw_audit *audit, struct audit_pending *first, size
     int rc = audit_store_exec(audit->db, "BEGIN IMMEDIATE;");
     if (rc)
         return rc;
-    uint8_t hash[BW_SHA256_LEN];
-    memcpy(hash, audit->tail_hash, sizeof(hash));
-    int64_t ts_us = audit->tail_ts_us;
-    uint64_t last_seq = 0;
+    audit->tx_open = true;
+    audit->tx_last = NULL;
+    audit->tx_count = 0;
+    memcpy(audit->tx_hash, audit->tail_hash, sizeof(audit->tx_hash));
+    audit->tx_ts_us = audit->tail_ts_us;
+    audit->tx_seq = audit->committed_seq; /* only the writer changes it */
+    return BW_OK;
+}
+
+static void tx_abort(struct bw_audit *audit)
+{
+    if (audit->tx_open && audit->db)
+        audit_store_rollback(audit->db);
+    audit->tx_open = false;
+    audit->tx_last = NULL;
+    audit->tx_count = 0;
+}
+
+/* Chains, MACs and inserts n queued records from first into the open
+ * transaction. */
+static int tx_insert(struct bw_audit *audit, struct audit_pending *first, size_t n)
+{
     struct audit_pending *p = first;
-    /* p->next is read only for rows before the batch's last: the last
-     * one's next belongs to the producer appending behind it. */
+    /* p->next is read only for rows before the last: the last one's next
+     * belongs to the producer appending behind it. */
     for (size_t i = 0; i < n; i++, p = i < n ? p->next : NULL) {
         struct audit_row *row = &p->row;
-        memcpy(row->prev_hash, hash, sizeof(hash));
+        memcpy(row->prev_hash, audit->tx_hash, sizeof(audit->tx_hash));
         struct bw_audit_entry e;
         audit_row_entry(row, &e);
-        rc = audit_row_hash(&e, row->prev_hash, row->hash);
+        int rc = audit_row_hash(&e, row->prev_hash, row->hash);
         if (rc == BW_OK)
             rc = audit_row_mac(audit->mac, row->hash, row->mac);
         if (rc == BW_OK)
             rc = audit_store_insert(audit->insert, row);
         if (rc)
-            return rollback(audit, rc);
-        memcpy(hash, row->hash, sizeof(hash));
-        ts_us = row->ts_us;
-        last_seq = row->seq;
+            return rc;
+        memcpy(audit->tx_hash, row->hash, sizeof(audit->tx_hash));
+        audit->tx_ts_us = row->ts_us;
+        audit->tx_seq = row->seq;
+        audit->tx_last = p;
+        audit->tx_count++;
     }
+    return BW_OK;
+}
+
+/* Commits the open transaction (opening one for a checkpoint alone when
+ * none is), signing a checkpoint when due or forced, and hands what it
+ * committed to the syncer. On failure nothing is committed. */
+static int tx_commit(struct bw_audit *audit, bool force_checkpoint)
+{
+    int rc;
+    if (!audit->tx_open && (rc = tx_begin(audit)) != BW_OK)
+        return rc;
     int64_t now = bw_clock_monotonic_us();
+    uint64_t last_seq = audit->tx_seq;
     bool signed_now = false;
-    if (last_seq == 0) {
-        /* Nothing queued: only a checkpoint of the stored tail. */
-        pthread_mutex_lock(&audit->mu);
-        last_seq = audit->durable_seq;
-        pthread_mutex_unlock(&audit->mu);
-    }
     if (last_seq > audit->checkpoint_seq &&
         (force_checkpoint || checkpoint_due(audit, last_seq, now))) {
-        rc = sign_checkpoint(audit, last_seq, ts_us, hash);
-        if (rc)
-            return rollback(audit, rc);
+        rc = sign_checkpoint(audit, last_seq, audit->tx_ts_us, audit->tx_hash);
+        if (rc) {
+            tx_abort(audit);
+            return rc;
+        }
         signed_now = true;
     }
     rc = audit_store_exec(audit->db, "COMMIT;");
-    if (rc)
-        return rollback(audit, rc);
-    memcpy(audit->tail_hash, hash, sizeof(hash));
-    audit->tail_ts_us = ts_us;
+    if (rc) {
+        tx_abort(audit);
+        return rc;
+    }
+    memcpy(audit->tail_hash, audit->tx_hash, sizeof(audit->tail_hash));
+    audit->tail_ts_us = audit->tx_ts_us;
     if (signed_now) {
         audit->checkpoint_seq = last_seq;
         audit->unsigned_since_us = 0;
-    } else if (n > 0 && audit->unsigned_since_us == 0) {
+    } else if (audit->tx_count > 0 && audit->unsigned_since_us == 0) {
         audit->unsigned_since_us = now;
     }
     atomic_fetch_add(&audit->commits, 1);
+    if (audit->tx_last) {
+        pthread_mutex_lock(&audit->mu);
+        audit->committed_last = audit->tx_last;
+        audit->committed_seq = audit->tx_seq;
+        pthread_cond_signal(&audit->sync_work);
+        pthread_mutex_unlock(&audit->mu);
+    }
+    audit->tx_open = false;
+    audit->tx_last = NULL;
+    audit->tx_count = 0;
     return BW_OK;
 }
 
 int audit_writer_checkpoint(struct bw_audit *audit)
 {
-    return write_batch(audit, NULL, 0, true);
+    return tx_commit(audit, true);
 }
 
 /* Marks the trail failed (once per outage, loudly) and schedules a retry. */
@@ -224,36 +262,6 @@ static void leave_failure(struct bw_audit *audit)
     pthread_mutex_unlock(&audit->mu);
 }
 
-/* Removes the first n records (now durable) from the queue, frees them,
- * and wakes their producers. */
-static void retire(struct bw_audit *audit, size_t n)
-{
-    struct audit_pending *done = NULL, **link = &done;
-    pthread_mutex_lock(&audit->mu);
-    for (size_t i = 0; i < n; i++) {
-        struct audit_pending *p = audit->head;
-        audit->head = p->next;
-        if (!audit->head)
-            audit->tail = NULL;
-        audit->durable_seq = p->row.seq;
-        *link = p;
-        link = &p->next;
-    }
-    *link = NULL;
-    audit->pending -= n;
-    pthread_mutex_unlock(&audit->mu);
-    while (done) {
-        struct audit_pending *next = done->next;
-        if (done->waiter) {
-            done->waiter->rc = BW_OK;
-            sem_post(&done->waiter->sem); /* the waiter may be gone after this */
-        }
-        audit_row_clear(&done->row);
-        free(done);
-        done = next;
-    }
-}
-
 static void deadline_from_us(struct timespec *ts, int64_t mono_us)
 {
     ts->tv_sec = (time_t)(mono_us / 1000000);
@@ -289,56 +297,77 @@ static void serve_archive_request(struct bw_audit *audit, uint64_t asked)
     pthread_mutex_unlock(&audit->mu);
 }
 
+/* The first record that is neither committed nor in the open
+ * transaction. mu held. */
+static struct audit_pending *first_fresh_locked(const struct bw_audit *audit)
+{
+    if (audit->tx_last)
+        return audit->tx_last->next;
+    return audit->committed_last ? audit->committed_last->next : audit->head;
+}
+
+/* Waits until there is something to do. Records are inserted as they
+ * come; the transaction holding them is committed once the syncer is
+ * idle (so each sync carries everything gathered while the previous one
+ * ran) or it is full. mu held. */
+static void wait_for_work(struct bw_audit *audit, int64_t *stop_deadline)
+{
+    for (;;) {
+        if (audit->stopping && *stop_deadline == 0)
+            *stop_deadline = bw_clock_monotonic_us() + CLOSE_GRACE_US;
+        int64_t now = bw_clock_monotonic_us();
+        bool fresh = first_fresh_locked(audit) && audit->tx_count < BATCH_MAX &&
+                     (!audit->failed || now >= audit->retry_at_us);
+        bool sync_idle = audit->synced_seq == audit->committed_seq;
+        bool commit_ready = audit->tx_open && (sync_idle || audit->tx_count >= BATCH_MAX);
+        int64_t timer = next_timer(audit);
+        bool asked = audit->archive_requests != audit->archive_served;
+        if (fresh || commit_ready || asked || audit->stopping || (timer && now >= timer))
+            return;
+        /* With a transaction open, producers need not wake us for each
+         * record: the syncer's end does, or a chunk of them. */
+        audit->wake_at_pending = audit->tx_open ? WAKE_CHUNK : 1;
+        if (timer) {
+            struct timespec ts;
+            deadline_from_us(&ts, timer);
+            pthread_cond_timedwait(&audit->work, &audit->mu, &ts);
+        } else {
+            pthread_cond_wait(&audit->work, &audit->mu);
+        }
+        audit->wake_at_pending = 1;
+    }
+}
+
+/* After a failed write: nothing of the transaction stays, the trail is
+ * failed, and the producers of uncommitted records hear so. */
+static void write_failed(struct bw_audit *audit, int rc)
+{
+    tx_abort(audit);
+    enter_failure(audit, rc);
+    pthread_mutex_lock(&audit->mu);
+    audit_waiters_fail_locked(audit);
+    pthread_mutex_unlock(&audit->mu);
+}
+
 void *audit_writer_main(void *arg)
 {
     struct bw_audit *audit = arg;
     int64_t stop_deadline = 0;
-    size_t last_batch = 0;
     for (;;) {
         pthread_mutex_lock(&audit->mu);
-        /* Producers woken by the last commit come back with their next
-         * record within microseconds; waiting a moment for as many as
-         * the last batch held makes the next commit carry them all
-         * instead of half (one sync is worth far more than the wait). */
-        int64_t gather_until = last_batch > 1 ? bw_clock_monotonic_us() + GATHER_US : 0;
-        for (;;) {
-            if (audit->stopping && stop_deadline == 0)
-                stop_deadline = bw_clock_monotonic_us() + CLOSE_GRACE_US;
-            int64_t now = bw_clock_monotonic_us();
-            bool work = audit->head && (!audit->failed || now >= audit->retry_at_us);
-            if (work && !audit->failed && !audit->stopping && audit->pending < last_batch &&
-                now < gather_until) {
-                struct timespec ts;
-                deadline_from_us(&ts, gather_until);
-                audit->wake_at_pending = last_batch;
-                pthread_cond_timedwait(&audit->work, &audit->mu, &ts);
-                audit->wake_at_pending = 1;
-                continue;
-            }
-            int64_t timer = next_timer(audit);
-            bool asked = audit->archive_requests != audit->archive_served;
-            if (work || asked || audit->stopping || (timer && now >= timer))
-                break;
-            if (timer) {
-                struct timespec ts;
-                deadline_from_us(&ts, timer);
-                pthread_cond_timedwait(&audit->work, &audit->mu, &ts);
-            } else {
-                pthread_cond_wait(&audit->work, &audit->mu);
-            }
-        }
-        struct audit_pending *first = audit->head;
+        wait_for_work(audit, &stop_deadline);
+        struct audit_pending *first = first_fresh_locked(audit);
         size_t n = 0;
-        for (struct audit_pending *p = first; p && n < BATCH_MAX; p = p->next)
+        for (struct audit_pending *p = first; p && audit->tx_count + n < BATCH_MAX; p = p->next)
             n++;
-        last_batch = n;
+        audit->fresh = 0;
+        bool sync_idle = audit->synced_seq == audit->committed_seq;
         bool stopping = audit->stopping;
         uint64_t asked = audit->archive_requests;
-        pthread_mutex_unlock(&audit->mu);
-        if (asked != audit->archive_served)
-            serve_archive_request(audit, asked);
-
         int64_t now = bw_clock_monotonic_us();
+        int64_t timer = next_timer(audit);
+        pthread_mutex_unlock(&audit->mu);
+
         if (audit->failed && now < audit->retry_at_us) {
             /* Stopping while the disk fails: retry until the grace ends. */
             if (stopping && now >= stop_deadline)
@@ -347,30 +376,52 @@ void *audit_writer_main(void *arg)
             nanosleep(&pause, NULL);
             continue;
         }
-        /* Only the writer removes from the queue, so first..n stays ours
-         * while we write it without the lock. */
-        int rc = write_batch(audit, first, n, stopping && n == 0);
+        /* Only the writer and then the syncer remove from the queue, so
+         * the rows from first stay ours while we write them unlocked. */
+        int rc = BW_OK;
+        if (n > 0 && !audit->tx_open)
+            rc = tx_begin(audit);
+        if (rc == BW_OK && n > 0)
+            rc = tx_insert(audit, first, n);
+        bool due = timer && now >= timer;
+        bool commit = audit->tx_open && (sync_idle || audit->tx_count >= BATCH_MAX || stopping ||
+                                         asked != audit->archive_served);
+        if (rc == BW_OK && (commit || (!audit->tx_open && due)))
+            rc = tx_commit(audit, false);
         if (rc) {
-            enter_failure(audit, rc);
-            pthread_mutex_lock(&audit->mu);
-            audit_waiters_fail_locked(audit);
-            pthread_mutex_unlock(&audit->mu);
+            write_failed(audit, rc);
             if (stopping && bw_clock_monotonic_us() >= stop_deadline)
                 break;
             continue;
         }
-        if (n > 0)
-            retire(audit, n);
+        if (audit->tx_open)
+            continue; /* more to gather while the syncer works */
         leave_failure(audit);
         audit_capacity_check(audit);
+        if (asked != audit->archive_served)
+            serve_archive_request(audit, asked);
         if (stopping) {
             pthread_mutex_lock(&audit->mu);
-            bool empty = audit->head == NULL;
+            bool empty = first_fresh_locked(audit) == NULL;
+            uint64_t committed = audit->committed_seq;
             pthread_mutex_unlock(&audit->mu);
-            if (empty && audit->checkpoint_seq >= audit->durable_seq)
-                break;
+            if (!empty)
+                continue;
+            if (audit->checkpoint_seq < committed) {
+                rc = tx_commit(audit, true);
+                if (rc) {
+                    write_failed(audit, rc);
+                    continue;
+                }
+            }
+            /* The final checkpoint is no record: sync it here. */
+            if (audit_sync_wal(audit) != BW_OK)
+                bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,
+                       "the final audit checkpoint could not be synced to disk");
+            break;
         }
     }
+    tx_abort(audit);
     /* Whatever could not be written before the grace ran out. */
     pthread_mutex_lock(&audit->mu);
     audit_waiters_fail_locked(audit);
