@@ -194,14 +194,6 @@ void bw_audit_close(struct bw_audit *audit)
     audit_free(audit);
 }
 
-static size_t bounded_len(const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n <= max && s[n])
-        n++;
-    return n;
-}
-
 /* Builds the row of an event; the sequence number is given when queued. */
 static int row_make(const struct bw_audit_event *event, struct audit_row *row)
 {
@@ -211,26 +203,21 @@ static int row_make(const struct bw_audit_event *event, struct audit_row *row)
         !bw_audit_source_kind_name(event->source.kind) || !event->source.name ||
         !event->source.name[0])
         return BW_EINVAL;
-    if (bounded_len(event->source.name, BW_AUDIT_NAME_MAX) > BW_AUDIT_NAME_MAX)
-        return BW_EINVAL;
-    if (event->source.address &&
-        bounded_len(event->source.address, BW_AUDIT_ADDRESS_MAX) > BW_AUDIT_ADDRESS_MAX)
-        return BW_EINVAL;
     int rc = audit_details_encode(event->details, &row->details);
-    if (rc)
+    if (rc == BW_OK)
+        rc = audit_text_copy(event->source.name, BW_AUDIT_NAME_MAX, &row->source_name);
+    if (rc == BW_OK && event->source.address)
+        rc = audit_text_copy(event->source.address, BW_AUDIT_ADDRESS_MAX, &row->source_address);
+    if (rc) {
+        audit_row_clear(row);
         return rc;
+    }
     row->ts_us = bw_clock_realtime_us();
     row->category = (uint8_t)info->category;
     row->event_id = info->id;
     row->type = info->type;
     row->result = (uint8_t)event->result;
     row->source_kind = (uint8_t)event->source.kind;
-    row->source_name = strdup(event->source.name);
-    row->source_address = event->source.address ? strdup(event->source.address) : NULL;
-    if (!row->source_name || (event->source.address && !row->source_address)) {
-        audit_row_clear(row);
-        return BW_ENOMEM;
-    }
     return BW_OK;
 }
 
@@ -277,9 +264,9 @@ int bw_audit_record(struct bw_audit *audit, const struct bw_audit_event *event, 
         free(p);
         return BW_EIO;
     }
-    uint64_t seq = p->row.seq; /* p belongs to the writer from here */
-    if (seq_out)
-        *seq_out = seq;
+    /* p belongs to the writer from here. Its number is final only once
+     * it is durable: a trail that could not be opened numbers what was
+     * queued meanwhile on from the stored tail when it comes back. */
     /* While the trail is failing, the record waits in memory; the
      * caller hears at once that it is not yet durable. */
     if (atomic_load(&audit->state) == BW_AUDIT_STATE_FAILED || audit->stopping) {
@@ -298,6 +285,8 @@ int bw_audit_record(struct bw_audit *audit, const struct bw_audit_event *event, 
     sem_destroy(&w.sem);
     if (w.handoff)
         audit_tell(w.handoff, w.handoff_count, w.rc);
+    if (w.rc == BW_OK && seq_out)
+        *seq_out = w.seq;
     return w.rc;
 }
 

@@ -106,10 +106,14 @@ struct bw_audit_source {
 };
 
 /* An event to record. details is a JSON object (borrowed, may be NULL).
- * Values under keys that name secrets (password, secret, token, key,
- * session, cookie, otp, credential, passphrase, in any case, anywhere in
- * the tree) are replaced by "[redacted]" before anything is stored: no
- * secret ever reaches the trail. */
+ * Values under keys that name secrets, anywhere in the tree, are replaced
+ * by "[redacted]" before anything is stored. A key names a secret when
+ * one of its words (cut at punctuation and camelCase: "api_key",
+ * "apiKey") is key, pin, otp, totp, pwd, pass, sid, jwt, mfa, auth, seed,
+ * csrf, salt, nonce and the like, or when it holds password, passphrase,
+ * secret, token, credential, cookie, session, bearer, authorization or
+ * recovery anywhere (src/audit/record.c has the lists). The check is on
+ * keys only: a caller must never put a secret under another key. */
 struct bw_audit_event {
     uint32_t id;
     enum bw_audit_result result;
@@ -181,9 +185,15 @@ void bw_audit_close(struct bw_audit *audit);
 
 /* Records one event and returns once it is durable on disk (the commit
  * that holds it has been synced); many threads recording at once share
- * one sync. *seq_out (may be NULL) receives the record's sequence number.
- * Returns BW_EINVAL for an ID not in the catalogue or a bad result or
- * source, BW_EIO when the record could not be made durable now (the
+ * one sync. *seq_out (may be NULL) receives the record's sequence number
+ * when it is durable (0 otherwise). The source's name and address are
+ * stored as given, except that bytes that are not well-formed UTF-8 and
+ * control characters become '?', and text over BW_AUDIT_NAME_MAX or
+ * BW_AUDIT_ADDRESS_MAX bytes is cut and ends with "..." (a name typed at a
+ * login must be on record, whatever it holds).
+ * Returns BW_EINVAL for an ID not in the catalogue, a bad result or
+ * source kind, or an empty source name; BW_ETOOLARGE for details over
+ * BW_AUDIT_DETAILS_MAX; BW_EIO when the record could not be made durable now (the
  * trail is failing: the record stays queued in memory and is written
  * when the disk recovers; see bw_audit_gate for whether to go on),
  * BW_ENOMEM. Any thread except the engine thread (it may block). */

@@ -14,8 +14,15 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #define AGE_CHECK_INTERVAL_US (60 * 1000000LL)
+#define FS_CHECK_INTERVAL_US (10 * 1000000LL)
+#define ARCHIVE_RETRY_MIN_US (5 * 1000000LL)
+#define ARCHIVE_RETRY_MAX_US (300 * 1000000LL)
+/* Below this much free space the file system is reported even when the
+ * trail has no size limit. */
+#define FS_FLOOR_BYTES (64ULL << 20)
 #define DAY_US (86400LL * 1000000LL)
 
 static int query_range(sqlite3 *db, const char *sql, int64_t arg, uint64_t *min_seq,
@@ -223,6 +230,75 @@ static int measure(struct bw_audit *audit, uint64_t *used, unsigned *pct)
     return BW_OK;
 }
 
+/* The trail's size limit is no promise when the file system holding it
+ * has less room left than the trail may still take: say so once (and
+ * again after it recovered). */
+static void check_filesystem(struct bw_audit *audit, uint64_t used)
+{
+    int64_t now = bw_clock_monotonic_us();
+    if (now < audit->fs_check_at_us)
+        return;
+    audit->fs_check_at_us = now + FS_CHECK_INTERVAL_US;
+    struct statvfs sv;
+    if (statvfs(audit->state_dir, &sv) != 0)
+        return;
+    uint64_t free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+    uint64_t needed = audit->max_bytes > used ? audit->max_bytes - used : 0;
+    if (needed < FS_FLOOR_BYTES)
+        needed = FS_FLOOR_BYTES;
+    bool low = free_bytes < needed;
+    if (low && !audit->fs_low_reported) {
+        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT,
+               "the file system holding the audit trail has %" PRIu64
+               " bytes free, less than the trail may still need (%" PRIu64 ")",
+               free_bytes, needed);
+        audit_enqueue_internal(audit, BW_AUDIT_EV_AUDIT_THRESHOLD, BW_AUDIT_FAILURE,
+                               json_pack("{s:s, s:I, s:I}", "measure", "file system free space",
+                                         "free_bytes", (json_int_t)free_bytes, "needed_bytes",
+                                         (json_int_t)needed),
+                               false);
+    } else if (!low && audit->fs_low_reported) {
+        bw_log(BW_LOG_INFO, BW_LOGC_AUDIT,
+               "the file system holding the audit trail has room again (%" PRIu64 " bytes free)",
+               free_bytes);
+    }
+    audit->fs_low_reported = low;
+}
+
+/* An archive that failed is reported once, with its reason, and retried
+ * after a pause that grows to five minutes; the trail keeps taking
+ * records meanwhile (it grows past its limit rather than lose any). */
+static void archive_result(struct bw_audit *audit, int rc, const char *why)
+{
+    int64_t now = bw_clock_monotonic_us();
+    if (rc == BW_OK) {
+        if (audit->archive_failing) {
+            bw_log(BW_LOG_INFO, BW_LOGC_AUDIT, "audit archive works again");
+            audit_enqueue_internal(audit, BW_AUDIT_EV_AUDIT_RECOVERED, BW_AUDIT_SUCCESS,
+                                   json_pack("{s:s}", "operation", "archive"), false);
+        }
+        audit->archive_failing = false;
+        audit->archive_backoff_us = 0;
+        return;
+    }
+    audit->archive_backoff_us =
+        audit->archive_backoff_us ? audit->archive_backoff_us * 2 : ARCHIVE_RETRY_MIN_US;
+    if (audit->archive_backoff_us > ARCHIVE_RETRY_MAX_US)
+        audit->archive_backoff_us = ARCHIVE_RETRY_MAX_US;
+    audit->archive_retry_at_us = now + audit->archive_backoff_us;
+    if (audit->archive_failing)
+        return;
+    audit->archive_failing = true;
+    bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,
+           "audit archive failed (%s, %s): the trail keeps every record and grows past its "
+           "limit until the archive works; retrying",
+           bw_strerror(rc), why);
+    audit_enqueue_internal(audit, BW_AUDIT_EV_AUDIT_FAILURE, BW_AUDIT_ERROR,
+                           json_pack("{s:s, s:s, s:s}", "operation", "archive", "reason",
+                                     bw_strerror(rc), "trigger", why),
+                           false);
+}
+
 void audit_capacity_check(struct bw_audit *audit)
 {
     if (!audit->db)
@@ -232,13 +308,20 @@ void audit_capacity_check(struct bw_audit *audit)
     if (measure(audit, &used, &pct) != BW_OK)
         return;
     report_thresholds(audit, pct, used);
-    int rc = BW_OK;
+    check_filesystem(audit, used);
+    int64_t now = bw_clock_monotonic_us();
+    bool may_archive = !audit->archive_failing || now >= audit->archive_retry_at_us;
     bool at_limit = audit->max_bytes && used >= audit->max_bytes;
     if (at_limit && audit->when_full == BW_AUDIT_FULL_ARCHIVE) {
+        if (!may_archive)
+            return;
         uint64_t first, last;
-        rc = archive_for_size(audit, used, "size limit", &first, &last);
+        int rc = archive_for_size(audit, used, "size limit", &first, &last);
         if (rc == BW_OK && measure(audit, &used, &pct) == BW_OK)
             report_thresholds(audit, pct, used);
+        archive_result(audit, rc, "size limit");
+        if (rc)
+            return;
     } else if (at_limit && !audit->full_reported) {
         audit->full_reported = true;
         atomic_store(&audit->state, BW_AUDIT_STATE_FULL);
@@ -259,12 +342,8 @@ void audit_capacity_check(struct bw_audit *audit)
                                          (json_int_t)audit->max_bytes),
                                false);
     }
-    int64_t now = bw_clock_monotonic_us();
-    if (rc == BW_OK && audit->max_age_days && now >= audit->age_check_at_us) {
+    if (audit->max_age_days && now >= audit->age_check_at_us && may_archive) {
         audit->age_check_at_us = now + AGE_CHECK_INTERVAL_US;
-        rc = archive_for_age(audit);
+        archive_result(audit, archive_for_age(audit), "age limit");
     }
-    if (rc)
-        bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT, "audit archive failed (%s); will retry",
-               bw_strerror(rc));
 }

@@ -68,6 +68,14 @@ struct audit_row {
 BW_MUST_CHECK int audit_details_encode(const json_t *details, char **out);
 /* True when a details key names a secret. */
 bool audit_key_is_secret(const char *key);
+/* A copy of text fit for the trail: every byte that does not start a
+ * well-formed UTF-8 character, and every control character, becomes '?';
+ * text longer than max bytes is cut at a character boundary and ends with
+ * "..." (within max). Source names come from the network (a user name
+ * typed at a login), and a record must neither be refused for them nor
+ * carry bytes that a segment file or a collector cannot hold. *out is
+ * the caller's. BW_ENOMEM. max must be at least 3. */
+BW_MUST_CHECK int audit_text_copy(const char *text, size_t max, char **out);
 
 /* The canonical bytes of a record (every stored field but the MAC, with
  * the predecessor's hash last), then its hash and MAC. Used by the writer
@@ -175,7 +183,8 @@ struct bw_audit_forwarder;
  * fighting over the queue's lock. */
 struct audit_waiter {
     sem_t sem;
-    int rc; /* BW_OK once durable; BW_EIO when an attempt failed */
+    int rc;       /* BW_OK once durable; BW_EIO when an attempt failed */
+    uint64_t seq; /* the record's number, set with rc = BW_OK */
     /* Records of the same sync whose producers this one wakes in turn
      * (audit_tell), so that no single thread wakes a whole batch. */
     struct audit_pending *handoff;
@@ -260,6 +269,13 @@ struct bw_audit {
     size_t threshold_level; /* thresholds[0..level) have been reported */
     bool full_reported;
     int64_t age_check_at_us;
+    /* A failing archive is retried with a growing pause, not after every
+     * commit, and reported once per outage. */
+    bool archive_failing;
+    int64_t archive_retry_at_us, archive_backoff_us;
+    /* The file system's free space, checked now and then. */
+    int64_t fs_check_at_us;
+    bool fs_low_reported;
 
     /* Time-source health (clock.c), main thread. */
     int clock_state; /* -1 before the first check, else 0/1 synchronised */

@@ -22,19 +22,34 @@
 static const char record_magic[8] = {'B', 'W', 'A', 'R', '1', 0, 0, 0};
 static const char checkpoint_magic[8] = {'B', 'W', 'A', 'C', '1', 0, 0, 0};
 
-/* Words that mark a details key as naming a secret, matched anywhere in
- * the key without regard to case ("newPassword", "api_token"). */
-static const char *const secret_words[] = {
-    "password", "passwd", "secret",     "token",      "key",  "session",
-    "cookie",   "otp",    "credential", "passphrase", "totp", "pin",
+/* Which details keys name a secret. A key is cut into words at
+ * anything but a letter or digit and where a lower-case letter meets an
+ * upper-case one ("new_password", "apiKey", "Session-ID" give "new
+ * password", "api key", "session id"). Short words count only as a whole
+ * word, so "keyboard", "mapping" and "monkey" are left alone; long words
+ * count anywhere in a word, so "newpassword" and "sessionid" are not. */
+static const char *const secret_words_whole[] = {
+    "key", "pin",  "otp",  "hotp", "totp", "pwd",  "pass", "sid",   "jwt",
+    "mfa", "auth", "seed", "csrf", "xsrf", "salt", "hmac", "nonce", "pw",
+};
+static const char *const secret_words_within[] = {
+    "password", "passwd",     "passphrase",    "passcode", "pincode", "secret",
+    "token",    "credential", "cookie",        "session",  "bearer",  "apikey",
+    "privkey",  "privatekey", "authorization", "recovery",
 };
 
-static bool contains_word(const char *key, const char *word)
+/* Whether word[0..len) (any case) is w or its plural, or holds w when
+ * within. */
+static bool word_matches(const char *word, size_t len, const char *w, bool within)
 {
-    size_t wl = strlen(word);
-    for (const char *p = key; *p; p++) {
+    size_t wl = strlen(w);
+    if (!within && wl + 1 == len && tolower((unsigned char)word[wl]) == 's')
+        len = wl;
+    if (wl > len || (!within && wl != len))
+        return false;
+    for (size_t at = 0; at + wl <= len; at++) {
         size_t i = 0;
-        while (i < wl && p[i] && tolower((unsigned char)p[i]) == word[i])
+        while (i < wl && tolower((unsigned char)word[at + i]) == w[i])
             i++;
         if (i == wl)
             return true;
@@ -42,12 +57,66 @@ static bool contains_word(const char *key, const char *word)
     return false;
 }
 
-bool audit_key_is_secret(const char *key)
+static bool word_is_secret(const char *word, size_t len)
 {
-    for (size_t i = 0; i < BW_ARRAY_LEN(secret_words); i++)
-        if (contains_word(key, secret_words[i]))
+    for (size_t i = 0; i < BW_ARRAY_LEN(secret_words_whole); i++)
+        if (word_matches(word, len, secret_words_whole[i], false))
+            return true;
+    for (size_t i = 0; i < BW_ARRAY_LEN(secret_words_within); i++)
+        if (word_matches(word, len, secret_words_within[i], true))
             return true;
     return false;
+}
+
+bool audit_key_is_secret(const char *key)
+{
+    size_t start = 0, i = 0;
+    for (;; i++) {
+        unsigned char c = (unsigned char)key[i];
+        bool boundary =
+            !c || !isalnum(c) || (i > start && isupper(c) && islower((unsigned char)key[i - 1]));
+        if (boundary) {
+            if (i > start && word_is_secret(key + start, i - start))
+                return true;
+            start = isalnum(c) ? i : i + 1;
+        }
+        if (!c)
+            return false;
+    }
+}
+
+int audit_text_copy(const char *text, size_t max, char **out)
+{
+    static const char cut_mark[] = "...";
+    size_t len = strlen(text);
+    char *copy = malloc(max + 1);
+    if (!copy)
+        return BW_ENOMEM;
+    /* Replacing a byte by '?' keeps the length, so whether to cut is
+     * known before copying. */
+    size_t room = len <= max ? max : max - (sizeof(cut_mark) - 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = bw_utf8_char_len(text + i, len - i);
+        bool control = n == 1 && ((unsigned char)text[i] < 0x20 || text[i] == 0x7f);
+        bool keep = n > 0 && !control;
+        size_t take = keep ? n : 1;
+        if (o + take > room)
+            break;
+        if (keep)
+            memcpy(copy + o, text + i, n);
+        else
+            copy[o] = '?';
+        o += take;
+        i += take;
+    }
+    if (len > max) {
+        memcpy(copy + o, cut_mark, sizeof(cut_mark) - 1);
+        o += sizeof(cut_mark) - 1;
+    }
+    copy[o] = '\0';
+    *out = copy;
+    return BW_OK;
 }
 
 /* A deep copy of v with every value under a secret key replaced. depth

@@ -86,6 +86,7 @@ void audit_tell(struct audit_pending *list, size_t count, int rc)
         list = p->next;
         count--;
         struct audit_waiter *w = p->waiter;
+        uint64_t seq = p->row.seq;
         audit_row_clear(&p->row);
         free(p);
         if (!w)
@@ -99,6 +100,7 @@ void audit_tell(struct audit_pending *list, size_t count, int rc)
         w->handoff_count = give;
         count -= give;
         w->rc = rc;
+        w->seq = seq;
         sem_post(&w->sem); /* w may be gone after this */
     }
 }

@@ -140,6 +140,9 @@ BW_MUST_CHECK int bw_parse_double(const char *s, size_t len, double *out);
 /* True when s[0..len) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF). */
 bool bw_utf8_valid(const char *s, size_t len);
+/* The length in bytes (1-4) of the well-formed character that starts
+ * s[0..len), or 0 when none does (or len is 0). */
+size_t bw_utf8_char_len(const char *s, size_t len);
 
 /* Overflow-checked size arithmetic: returns false on overflow. */
 static inline bool bw_size_mul(size_t a, size_t b, size_t *out)

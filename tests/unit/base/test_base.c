@@ -105,6 +105,13 @@ static void test_utf8(void **state)
     assert_false(bw_utf8_valid(S("\xe2\x82")));         /* truncated */
     assert_false(bw_utf8_valid(S("\xff")));
     assert_true(bw_utf8_valid("", 0));
+    assert_int_equal(bw_utf8_char_len(S("a")), 1);
+    assert_int_equal(bw_utf8_char_len(S("\xc3\xbc!")), 2);
+    assert_int_equal(bw_utf8_char_len(S("\xe2\x82\xac")), 3);
+    assert_int_equal(bw_utf8_char_len(S("\xf0\x9f\x92\xa7")), 4);
+    assert_int_equal(bw_utf8_char_len(S("\xe2\x82")), 0);
+    assert_int_equal(bw_utf8_char_len(S("\xc0\xaf")), 0);
+    assert_int_equal(bw_utf8_char_len("", 0), 0);
 }
 
 static void test_fake_clock_and_format(void **state)
