@@ -4,8 +4,11 @@
 # Installs exactly the Debian packages that building and testing Bulwark
 # need and that are missing on this machine. Safe to run repeatedly: when
 # everything is present it changes nothing. Runs as root without standard
-# input (CI), or through sudo for a normal user.
+# input (CI), or through sudo for a normal user. Once the tree has a web
+# interface (web/package.json), it also installs Node.js and npm and runs
+# `npm ci` there.
 set -eu
+cd "$(dirname "$0")/.."
 
 PACKAGES="
 build-essential
@@ -28,12 +31,23 @@ python3
 e2fsprogs
 util-linux
 "
+if [ -f web/package.json ]; then
+    PACKAGES="$PACKAGES nodejs npm"
+fi
+
+# A command counts as present too: Node.js from another source (such as
+# NodeSource's nodejs, which bundles npm) must not be replaced.
+present() {
+    case "$1" in
+    nodejs) command -v node >/dev/null 2>&1 && return 0 ;;
+    npm) command -v npm >/dev/null 2>&1 && return 0 ;;
+    esac
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
 
 missing=""
 for pkg in $PACKAGES; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-        missing="$missing $pkg"
-    fi
+    present "$pkg" || missing="$missing $pkg"
 done
 
 if [ -z "$missing" ]; then
@@ -49,13 +63,17 @@ else
         exit 1
     fi
     echo "deps: installing:$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update </dev/null
+    # Through env, not export: sudo resets the environment, and debconf
+    # must not wait for answers that no one can give.
+    echo "deps: ${SUDO:+$SUDO }apt-get update"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update </dev/null
+    echo "deps: ${SUDO:+$SUDO }apt-get install -y --no-install-recommends$missing"
     # shellcheck disable=SC2086
-    $SUDO apt-get install -y --no-install-recommends $missing </dev/null
+    $SUDO env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends $missing </dev/null
 fi
 
-if [ -f web/package-lock.json ]; then
+if [ -f web/package.json ]; then
     echo "deps: npm ci in web/"
-    (cd web && npm ci --no-audit --no-fund)
+    (cd web && npm ci --no-audit --no-fund </dev/null)
 fi

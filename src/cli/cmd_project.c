@@ -27,13 +27,15 @@ static int validate_run(const struct bw_cli_args *args)
             printf("... and %zu more errors\n", errors.omitted);
         if (errors.count == 0)
             printf("%s\n", bw_strerror(rc));
-        fprintf(stderr, "bulwark: project %s is not valid (%zu errors)\n", dir,
-                errors.count + errors.omitted);
+        size_t total = errors.count + errors.omitted;
+        fprintf(stderr, "bulwark: project %s is not valid (%zu error%s)\n", dir, total,
+                total == 1 ? "" : "s");
         bw_project_errors_clear(&errors);
         return BW_CLI_EXIT_FAIL;
     }
-    printf("project %s is valid: %zu tags, %zu devices\n", dir, project->tag_count,
-           project->device_count);
+    printf("project %s is valid: %zu tag%s, %zu device%s\n", dir, project->tag_count,
+           project->tag_count == 1 ? "" : "s", project->device_count,
+           project->device_count == 1 ? "" : "s");
     bw_project_free(project);
     bw_project_errors_clear(&errors);
     return BW_CLI_EXIT_OK;

@@ -219,8 +219,9 @@ static int serve(const struct serve_config *cfg)
          * 24/7 daemon's resident size reflects what it really holds. */
         malloc_trim(0);
         bw_log(BW_LOG_INFO, BW_LOGC_MAIN,
-               "ready: project %s, %zu tags, %zu devices; control socket %s/%s", project->name,
-               project->tag_count, project->device_count, cfg->state_dir, BW_CLI_CONTROL_SOCKET);
+               "ready: project %s, %zu tag%s, %zu device%s; control socket %s/%s", project->name,
+               project->tag_count, project->tag_count == 1 ? "" : "s", project->device_count,
+               project->device_count == 1 ? "" : "s", cfg->state_dir, BW_CLI_CONTROL_SOCKET);
         notify("READY=1\nSTATUS=serving");
         run_until_signal(sfd, plant, cfg->status_interval_s);
         notify("STOPPING=1");

@@ -158,8 +158,9 @@ struct bw_write_error {
 
 /* The one path for every write from an interface. Checks that the tag is
  * writable, that the value's type fits (an int tag takes integral floats,
- * a float tag takes ints), and that it lies within the engineering range;
- * then hands it to the tag's writer, or for a tag without a writer
+ * a float tag takes ints), that it lies within the engineering range and
+ * that text is at most BW_TAG_STRING_MAX bytes of UTF-8 without NUL; then
+ * hands it to the tag's writer, or for a tag without a writer
  * (memory tag) queues it as a good update. Any thread.
  * Returns BW_EINVAL (unknown tag), BW_EDENIED (not writable), BW_ETYPE,
  * BW_ERANGE, BW_EFULL, or the writer's error; err explains each. */

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static int refuse(struct bw_write_error *err, int rc, const char *fmt, ...) BW_PRINTF(3, 4);
 
@@ -68,6 +69,10 @@ static int coerce(const struct bw_core_tag_def *def, const struct bw_value *in,
                           BW_TAG_STRING_MAX);
         if (!bw_utf8_valid(in->v.s, in->len))
             return refuse(err, BW_ETYPE, "tag %s: text is not valid UTF-8", def->name);
+        /* The table keeps text NUL-terminated: a NUL inside would cut
+         * what is stored short of what the writer was told it wrote. */
+        if (in->len && memchr(in->v.s, '\0', in->len))
+            return refuse(err, BW_ETYPE, "tag %s: text contains a NUL character", def->name);
         return BW_OK;
     }
     return refuse(err, BW_ETYPE, "tag %s is of type %s; a %s value does not fit", def->name,

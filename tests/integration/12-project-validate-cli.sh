@@ -42,7 +42,7 @@ expect_status 2 "tags with both sources" "$BW_BIN" tags --state "$TMP" "$FIXTURE
 pass "usage errors exit 2 with a clear message"
 
 expect_status 0 "validate the small fixture" "$BW_BIN" project validate "$FIXTURES/small"
-expect_output "^project .*small is valid: 7 tags, 1 devices$" "valid summary"
+expect_output "^project .*small is valid: 7 tags, 1 device$" "valid summary"
 if [ -f "$BW_SOURCE_DIR/examples/waterworks/project.json" ]; then
     expect_status 0 "validate the demo project" \
         "$BW_BIN" project validate "$BW_SOURCE_DIR/examples/waterworks"
@@ -52,6 +52,7 @@ expect_status 1 "validate the broken fixture" "$BW_BIN" project validate "$FIXTU
 expect_output '^tags\[1\]\.type: .*flaot' "error for the misspelt type"
 expect_output '^tags\[2\]\.device: .*nowhere' "error for the unknown device"
 expect_output '^tags\[3\]\.(min|max): ' "error for the inverted range"
+expect_output "is not valid \\([0-9]+ errors\\)$" "error count"
 expect_status 1 "validate a missing directory" "$BW_BIN" project validate "$TMP/none"
 pass "project validate prints every error with its path"
 

@@ -101,6 +101,10 @@ static void test_refusals_explain_themselves(void **state)
     v = (struct bw_value){.type = BW_TYPE_STRING, .v.s = "\xc3\x28", .len = 2};
     assert_int_equal(bw_core_write(core, LABEL, &v, &err), BW_ETYPE);
     assert_string_equal(err.message, "tag Batch.Label: text is not valid UTF-8");
+    /* A NUL would cut the stored text short of what was accepted. */
+    v = (struct bw_value){.type = BW_TYPE_STRING, .v.s = "lot\0-7", .len = 6};
+    assert_int_equal(bw_core_write(core, LABEL, &v, &err), BW_ETYPE);
+    assert_string_equal(err.message, "tag Batch.Label: text contains a NUL character");
     char long_text[BW_TAG_STRING_MAX + 2];
     memset(long_text, 'a', sizeof(long_text) - 1);
     long_text[sizeof(long_text) - 1] = '\0';
