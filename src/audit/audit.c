@@ -364,9 +364,21 @@ int bw_audit_gate(struct bw_audit *audit)
     int state = atomic_load(&audit->state);
     if (state == BW_AUDIT_STATE_FULL)
         return BW_EDENIED;
-    if (state == BW_AUDIT_STATE_FAILED && audit->on_failure == BW_AUDIT_FAIL_REFUSE)
+    bool failed = state == BW_AUDIT_STATE_FAILED || atomic_load(&audit->sync_failed);
+    if (failed && audit->on_failure == BW_AUDIT_FAIL_REFUSE)
         return BW_EDENIED;
     return BW_OK;
+}
+
+int bw_audit_record_request(struct bw_audit *audit, const struct bw_audit_event *event)
+{
+    int rc = bw_audit_gate(audit);
+    if (rc)
+        return rc;
+    rc = bw_audit_record(audit, event, NULL);
+    if (rc == BW_EIO)
+        return audit->on_failure == BW_AUDIT_FAIL_REFUSE ? BW_EDENIED : BW_OK;
+    return rc;
 }
 
 void bw_audit_status_get(struct bw_audit *audit, struct bw_audit_status *out)
@@ -377,7 +389,8 @@ void bw_audit_status_get(struct bw_audit *audit, struct bw_audit_status *out)
     out->pending = audit->pending;
     out->lost = audit->lost;
     pthread_mutex_unlock(&audit->mu);
-    out->state = (enum bw_audit_state)atomic_load(&audit->state);
+    out->state = atomic_load(&audit->sync_failed) ? BW_AUDIT_STATE_FAILED
+                                                  : (enum bw_audit_state)atomic_load(&audit->state);
     out->used_bytes = atomic_load(&audit->used_bytes);
     out->usage_percent = atomic_load(&audit->usage_percent);
     out->commits = atomic_load(&audit->commits);

@@ -62,6 +62,7 @@ enum bw_audit_event_id {
     BW_AUDIT_EV_TIME_SYNC_LOST = 3004,
     BW_AUDIT_EV_TIME_SYNC_RESTORED = 3005,
     BW_AUDIT_EV_TAG_WRITE = 4001,
+    BW_AUDIT_EV_TAG_WRITE_REQUESTED = 4002,
     BW_AUDIT_EV_PROJECT_LOADED = 6001,
     BW_AUDIT_EV_PROJECT_REFUSED = 6002,
     BW_AUDIT_EV_AUDIT_THRESHOLD = 8001,
@@ -75,6 +76,7 @@ enum bw_audit_event_id {
     BW_AUDIT_EV_AUDIT_FORWARD_LOST = 8009,
     BW_AUDIT_EV_AUDIT_FORWARD_RESTORED = 8010,
     BW_AUDIT_EV_AUDIT_SPACE_FREED = 8011,
+    BW_AUDIT_EV_AUDIT_ARCHIVE_REQUESTED = 8020,
 };
 
 /* One catalogue entry. */
@@ -206,6 +208,18 @@ BW_MUST_CHECK int bw_audit_record(struct bw_audit *audit, const struct bw_audit_
  * operations (keeping control running, freeing space) do not ask. Any
  * thread; never blocks. */
 BW_MUST_CHECK int bw_audit_gate(struct bw_audit *audit);
+
+/* Records the request for a non-essential operation before it runs
+ * (DESIGN: audit the request, execute, audit the result) and says
+ * whether it may run: BW_OK when the record is durable, or when it could
+ * not be made durable but the project's policy is to continue;
+ * BW_EDENIED when bw_audit_gate refuses (nothing is recorded: the caller
+ * records the refusal) or the record could not be made durable and the
+ * policy is to refuse, so that no command runs unrecorded (SR 2.10).
+ * BW_EINVAL, BW_ETOOLARGE, BW_ENOMEM as bw_audit_record. Any thread
+ * except the engine thread (it may block). */
+BW_MUST_CHECK int bw_audit_record_request(struct bw_audit *audit,
+                                          const struct bw_audit_event *event);
 
 enum bw_audit_state {
     BW_AUDIT_STATE_OK = 0,

@@ -32,6 +32,8 @@ static const struct bw_audit_event_info catalogue[] = {
     EV(TIME_SYNC_RESTORED, OS_EVENT, "time.sync.restored",
        "the system clock is synchronised again"),
     EV(TAG_WRITE, CONTROL_SYSTEM, "tag.write", "a tag write was executed (old and new value)"),
+    EV(TAG_WRITE_REQUESTED, CONTROL_SYSTEM, "tag.write.requested",
+       "a tag write was requested; recorded before it runs"),
     EV(PROJECT_LOADED, CONFIG_CHANGE, "project.loaded", "a project was loaded (its hash)"),
     EV(PROJECT_REFUSED, CONFIG_CHANGE, "project.refused",
        "a project was refused (the number of errors)"),
@@ -54,6 +56,8 @@ static const struct bw_audit_event_info catalogue[] = {
        "the syslog collector is reachable again"),
     EV(AUDIT_SPACE_FREED, AUDIT_LOG, "audit.space_freed",
        "the trail is below its limit again; operations resume"),
+    EV(AUDIT_ARCHIVE_REQUESTED, AUDIT_LOG, "audit.archive_requested",
+       "an administrator asked the daemon to archive the oldest records (who, and the range)"),
 };
 
 const struct bw_audit_event_info *bw_audit_event_lookup(uint32_t id)

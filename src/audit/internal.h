@@ -242,6 +242,9 @@ struct bw_audit {
 
     /* Read by any thread through bw_audit_status_get / bw_audit_gate. */
     _Atomic int state; /* enum bw_audit_state */
+    /* The last sync failed (syncer thread); counts as failed until one
+     * succeeds. */
+    _Atomic bool sync_failed;
     _Atomic uint64_t used_bytes;
     _Atomic unsigned usage_percent;
     _Atomic uint64_t commits;

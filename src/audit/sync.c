@@ -122,6 +122,9 @@ void *audit_syncer_main(void *arg)
                    "audit records up to %llu were committed but the disk did not confirm them "
                    "(fdatasync failed): they may be lost",
                    (unsigned long long)target);
+        else if (atomic_load(&audit->sync_failed))
+            bw_log(BW_LOG_INFO, BW_LOGC_AUDIT, "the disk confirms audit records again");
+        atomic_store(&audit->sync_failed, rc != BW_OK);
         pthread_mutex_lock(&audit->mu);
         size_t count;
         struct audit_pending *done = detach_locked(audit, target, &count);

@@ -256,6 +256,43 @@ void bw_cli_audit_request_malformed(struct bw_audit *audit, uid_t uid, pid_t pid
     json_decref(d);
 }
 
+void bw_cli_audit_archive_requested(struct bw_audit *audit, uid_t uid, pid_t pid, int rc,
+                                    uint64_t first, uint64_t last)
+{
+    char name[64], addr[64];
+    struct bw_audit_source src;
+    peer_source(uid, pid, name, sizeof(name), addr, sizeof(addr), &src);
+    json_t *d =
+        rc ? json_pack("{s:s}", "reason", bw_strerror(rc))
+           : json_pack("{s:I, s:I}", "first_seq", (json_int_t)first, "last_seq", (json_int_t)last);
+    record(audit, &(struct bw_audit_event){BW_AUDIT_EV_AUDIT_ARCHIVE_REQUESTED,
+                                           rc ? BW_AUDIT_ERROR : BW_AUDIT_SUCCESS, src, d});
+    json_decref(d);
+}
+
+int bw_cli_audit_tag_write_request(struct bw_audit *audit, uid_t uid, pid_t pid, const char *tag,
+                                   json_t *new_take)
+{
+    if (!audit) {
+        json_decref(new_take);
+        return BW_OK; /* no trail configured (tests of the socket alone) */
+    }
+    char name[64], addr[64];
+    struct bw_audit_source src;
+    peer_source(uid, pid, name, sizeof(name), addr, sizeof(addr), &src);
+    json_t *d = json_pack("{s:s, s:o}", "tag", tag, "new", new_take ? new_take : json_null());
+    int rc = bw_audit_record_request(
+        audit, &(struct bw_audit_event){BW_AUDIT_EV_TAG_WRITE_REQUESTED, BW_AUDIT_SUCCESS, src, d});
+    json_decref(d);
+    if (rc && rc != BW_EDENIED) {
+        /* A request the trail cannot take is a command that must not run. */
+        bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT, "a tag write request could not be recorded: %s",
+               bw_strerror(rc));
+        rc = BW_EDENIED;
+    }
+    return rc;
+}
+
 void bw_cli_audit_tag_write(struct bw_audit *audit, uid_t uid, pid_t pid, const char *tag,
                             json_t *old_take, json_t *new_take, int rc, const char *why)
 {

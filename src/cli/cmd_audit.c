@@ -9,16 +9,15 @@
 #include "cli/internal.h"
 
 static const struct bw_cli_command *const audit_subs[] = {
-    &bw_cli_audit_query_command,
-    &bw_cli_audit_verify_command,
-    &bw_cli_audit_verify_segment_command,
-    &bw_cli_audit_export_command,
+    &bw_cli_audit_query_command,          &bw_cli_audit_verify_command,
+    &bw_cli_audit_verify_segment_command, &bw_cli_audit_export_command,
+    &bw_cli_audit_archive_command,
 };
 
 const struct bw_cli_command bw_cli_audit_command = {
     .name = "audit",
     .synopsis = "COMMAND ...",
-    .summary = "query, check and export the audit trail",
+    .summary = "query, check, export and archive the audit trail",
     .subs = audit_subs,
     .sub_count = BW_ARRAY_LEN(audit_subs),
 };

@@ -216,6 +216,31 @@ static const char *write_code(int rc)
     }
 }
 
+static void reply_write_error(struct bw_buf *reply, const char *code, const char *message)
+{
+    if (bw_cli_reply_error(reply, code, message) != BW_OK)
+        bw_buf_reset(reply);
+}
+
+/* Reads the text given for a non-string tag as that tag's type, so the
+ * command line can pass any value as it was typed. */
+static int write_value(const struct bw_cli_request *req, const struct bw_core_tag_def *def,
+                       struct bw_value *value, struct bw_write_error *err)
+{
+    *value = req->value;
+    if (value->type != BW_TYPE_STRING || def->type == BW_TYPE_STRING ||
+        bw_cli_value_from_text(def->type, req->text, req->value.len, value) == BW_OK)
+        return BW_OK;
+    int fits = bw_snprintf(err->message, sizeof(err->message),
+                           "tag %s is of type %s and the text given is not a valid %s", req->tag,
+                           bw_type_name(def->type), bw_type_name(def->type));
+    (void)fits; /* the message is shortened, never lost */
+    return BW_ETYPE;
+}
+
+/* A write is recorded as requested before it runs and with its result
+ * after (SR 2.8, 2.10): when the trail cannot take the request, the
+ * write does not run. */
 static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *req,
                      struct bw_buf *reply)
 {
@@ -223,54 +248,73 @@ static void op_write(struct bw_cli_plant *plant, const struct bw_cli_request *re
     struct bw_write_error err = {{0}};
     struct bw_value value = req->value;
     json_t *old_json = NULL;
-    /* With the project's refuse policy, no command runs that the trail
-     * cannot record (SR 2.10). */
-    if (plant->audit && bw_audit_gate(plant->audit) != BW_OK) {
-        bw_log(BW_LOG_WARN, BW_LOGC_CONTROL,
-               "control: write to %s refused: audit trail unavailable", req->tag);
-        bw_cli_audit_tag_write(plant->audit, req->peer_uid, req->peer_pid, req->tag, NULL, NULL,
-                               BW_EDENIED, "audit trail unavailable");
-        if (bw_cli_reply_error(reply, "audit_unavailable",
-                               "the audit trail cannot record this command now; writes are "
-                               "refused until it can") != BW_OK)
-            bw_buf_reset(reply);
-        return;
-    }
     int rc = bw_core_tag_find(plant->core, req->tag, &id);
-    struct bw_tag_state before;
-    if (rc == BW_OK && bw_core_tag_read(plant->core, id, &before) == BW_OK)
-        old_json = bw_cli_tag_value_json(&before);
     if (rc) {
         int fits = bw_snprintf(err.message, sizeof(err.message), "no tag named %s", req->tag);
         (void)fits; /* a name fits: it is at most BW_TAG_NAME_MAX bytes */
     } else {
-        const struct bw_core_tag_def *def = bw_core_tag_def(plant->core, id);
-        /* Text for a non-string tag is read as that tag's type, so the
-         * command line can pass any value as it was typed. */
-        if (value.type == BW_TYPE_STRING && def->type != BW_TYPE_STRING &&
-            bw_cli_value_from_text(def->type, req->text, req->value.len, &value) != BW_OK) {
-            rc = BW_ETYPE;
-            int fits = bw_snprintf(err.message, sizeof(err.message),
-                                   "tag %s is of type %s and the text given is not a valid %s",
-                                   req->tag, bw_type_name(def->type), bw_type_name(def->type));
-            (void)fits; /* the message is shortened, never lost */
-        } else {
-            rc = bw_core_write(plant->core, id, &value, &err);
-        }
+        rc = write_value(req, bw_core_tag_def(plant->core, id), &value, &err);
     }
+    if (rc == BW_OK &&
+        bw_cli_audit_tag_write_request(plant->audit, req->peer_uid, req->peer_pid, req->tag,
+                                       request_value_json(req, &value)) != BW_OK) {
+        bw_log(BW_LOG_WARN, BW_LOGC_CONTROL,
+               "control: write to %s refused: audit trail unavailable", req->tag);
+        bw_cli_audit_tag_write(plant->audit, req->peer_uid, req->peer_pid, req->tag, NULL,
+                               request_value_json(req, &value), BW_EDENIED,
+                               "audit trail unavailable");
+        reply_write_error(reply, "audit_unavailable",
+                          "the audit trail cannot record this command now; writes are refused "
+                          "until it can");
+        return;
+    }
+    if (rc == BW_OK) {
+        struct bw_tag_state before;
+        if (bw_core_tag_read(plant->core, id, &before) == BW_OK)
+            old_json = bw_cli_tag_value_json(&before);
+        rc = bw_core_write(plant->core, id, &value, &err);
+    }
+    const char *why = err.message[0] ? err.message : bw_strerror(rc);
     bw_cli_audit_tag_write(plant->audit, req->peer_uid, req->peer_pid, req->tag, old_json,
-                           request_value_json(req, &value), rc,
-                           err.message[0] ? err.message : bw_strerror(rc));
+                           request_value_json(req, &value), rc, why);
     if (rc) {
-        bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: write to %s refused: %s", req->tag,
-               err.message[0] ? err.message : bw_strerror(rc));
-        if (bw_cli_reply_error(reply, write_code(rc),
-                               err.message[0] ? err.message : bw_strerror(rc)) != BW_OK)
-            bw_buf_reset(reply);
+        bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: write to %s refused: %s", req->tag, why);
+        reply_write_error(reply, write_code(rc), why);
         return;
     }
     bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: write to %s accepted", req->tag);
     reply_json(reply, json_pack("{s:b, s:s}", "ok", 1, "tag", req->tag));
+}
+
+/* An administrator frees the trail (essential: it never asks the gate).
+ * Blocks the control thread while the writer archives. */
+static void op_audit_archive(struct bw_cli_plant *plant, const struct bw_cli_request *req,
+                             struct bw_buf *reply)
+{
+    if (!plant->audit) {
+        reply_write_error(reply, "no_audit", "this daemon keeps no audit trail");
+        return;
+    }
+    uint64_t first = 0, last = 0;
+    int rc = bw_audit_archive_now(plant->audit, &first, &last);
+    bw_cli_audit_archive_requested(plant->audit, req->peer_uid, req->peer_pid, rc, first, last);
+    if (rc) {
+        bw_log(BW_LOG_WARN, BW_LOGC_CONTROL, "control: audit archive failed: %s", bw_strerror(rc));
+        reply_write_error(reply, "archive_failed",
+                          rc == BW_ETIMEOUT ? "the audit writer did not answer in time"
+                                            : "the audit trail could not be archived now");
+        return;
+    }
+    bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: audit records %llu..%llu archived on request",
+           (unsigned long long)first, (unsigned long long)last);
+    struct bw_audit_status st;
+    bw_audit_status_get(plant->audit, &st);
+    reply_json(reply, json_pack("{s:b, s:I, s:I, s:i, s:s}", "ok", 1, "first_seq",
+                                (json_int_t)first, "last_seq", (json_int_t)last, "usage_percent",
+                                (int)st.usage_percent, "state",
+                                st.state == BW_AUDIT_STATE_OK     ? "ok"
+                                : st.state == BW_AUDIT_STATE_FULL ? "full"
+                                                                  : "failed"));
 }
 
 void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
@@ -286,6 +330,9 @@ void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
         return;
     case BW_CLI_OP_WRITE:
         op_write(plant, req, reply);
+        return;
+    case BW_CLI_OP_AUDIT_ARCHIVE:
+        op_audit_archive(plant, req, reply);
         return;
     }
 }

@@ -23,6 +23,7 @@ static const struct op_spec op_specs[] = {
     {"status", BW_CLI_OP_STATUS, {NULL}},
     {"tags", BW_CLI_OP_TAGS, {"prefix", NULL}},
     {"write", BW_CLI_OP_WRITE, {"tag", "value", NULL}},
+    {"audit_archive", BW_CLI_OP_AUDIT_ARCHIVE, {NULL}},
 };
 
 static int fail(struct bw_cli_proto_error *err, int rc, const char *code, const char *fmt, ...)

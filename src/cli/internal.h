@@ -87,6 +87,7 @@ extern const struct bw_cli_command bw_cli_audit_query_command;
 extern const struct bw_cli_command bw_cli_audit_verify_command;
 extern const struct bw_cli_command bw_cli_audit_verify_segment_command;
 extern const struct bw_cli_command bw_cli_audit_export_command;
+extern const struct bw_cli_command bw_cli_audit_archive_command;
 
 /* ---- control protocol (control_proto.c) ------------------------------ */
 
@@ -107,7 +108,7 @@ extern const struct bw_cli_command bw_cli_audit_export_command;
 #define BW_CLI_NAME_BUF (BW_TAG_NAME_MAX + 1)
 #define BW_CLI_TEXT_BUF (BW_TAG_STRING_MAX + 1)
 
-enum bw_cli_op { BW_CLI_OP_STATUS = 0, BW_CLI_OP_TAGS, BW_CLI_OP_WRITE };
+enum bw_cli_op { BW_CLI_OP_STATUS = 0, BW_CLI_OP_TAGS, BW_CLI_OP_WRITE, BW_CLI_OP_AUDIT_ARCHIVE };
 
 /* A validated request. The value's string (v.s) points into text. */
 struct bw_cli_request {
@@ -316,6 +317,16 @@ void bw_cli_audit_project_refused(const char *state_dir, const char *project_dir
 void bw_cli_audit_peer_refused(struct bw_audit *audit, uid_t uid, pid_t pid, const char *why);
 void bw_cli_audit_request_malformed(struct bw_audit *audit, uid_t uid, pid_t pid,
                                     const struct bw_cli_proto_error *err);
+/* Records a tag write request before it runs (value taken, may be NULL)
+ * and says whether it may run: BW_OK, or BW_EDENIED when the trail
+ * refuses it (full, or failing under the refuse policy; see
+ * bw_audit_record_request) or cannot take the record at all. Control
+ * thread. */
+BW_MUST_CHECK int bw_cli_audit_tag_write_request(struct bw_audit *audit, uid_t uid, pid_t pid,
+                                                 const char *tag, json_t *new_take);
+/* Who asked the daemon to archive, and what came of it (control thread). */
+void bw_cli_audit_archive_requested(struct bw_audit *audit, uid_t uid, pid_t pid, int rc,
+                                    uint64_t first, uint64_t last);
 /* old_take and new_take (JSON values, may be NULL) are taken over. rc is
  * the write's result; why says why it was refused. */
 void bw_cli_audit_tag_write(struct bw_audit *audit, uid_t uid, pid_t pid, const char *tag,

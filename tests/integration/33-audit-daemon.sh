@@ -44,6 +44,12 @@ grep -q "^$user|1|" <<<"$row" || fail "tag.write not by $user with success: $row
 grep -q '"tag":"T1.LevelHighSP"' <<<"$row" || fail "tag.write lacks the tag: $row"
 grep -q '"new":2.5' <<<"$row" || fail "tag.write lacks the new value: $row"
 grep -q '"old":' <<<"$row" || fail "tag.write lacks the old value: $row"
+# Each request is on record before the write ran (the out-of-range one
+# too: validation refuses it in the write path, after the request).
+row=$(sql "SELECT count(*) FROM records r, records w WHERE r.type='tag.write.requested' AND w.type='tag.write' AND r.seq < w.seq AND r.source_name = w.source_name AND r.details = '{\"new\":2.5,\"tag\":\"T1.LevelHighSP\"}'")
+[ "$row" = 1 ] || fail "tag.write.requested missing, or not before tag.write: $row"
+row=$(sql "SELECT count(*) FROM records r, records w WHERE r.type='tag.write.requested' AND w.type='tag.write_refused' AND r.seq < w.seq AND r.details LIKE '%1000000000%'")
+[ "$row" = 1 ] || fail "the refused write's request missing, or not before the refusal: $row"
 row=$(sql "SELECT category || '|' || result || '|' || details FROM records WHERE type='tag.write_refused'")
 grep -q '^2|2|' <<<"$row" || fail "refused write not a request error/failure: $row"
 grep -q '"reason":' <<<"$row" || fail "refused write lacks its reason: $row"

@@ -525,6 +525,10 @@ static void test_full_refuse(void **state)
     bw_audit_status_get(audit, &st);
     assert_int_equal(st.state, BW_AUDIT_STATE_FULL);
     assert_int_equal(bw_audit_gate(audit), BW_EDENIED);
+    struct bw_audit_event request = {.id = BW_AUDIT_EV_TAG_WRITE_REQUESTED,
+                                     .result = BW_AUDIT_SUCCESS,
+                                     .source = {BW_AUDIT_SOURCE_USER, "op", NULL}};
+    assert_int_equal(bw_audit_record_request(audit, &request), BW_EDENIED);
     /* Records are still kept: never dropped. */
     assert_int_equal(record_simple(audit, BW_AUDIT_EV_TAG_WRITE, "op", NULL, NULL), BW_OK);
     bw_audit_close(audit);
@@ -575,6 +579,10 @@ static void test_failure_and_recovery(void **state)
     bw_audit_status_get(audit, &st);
     assert_int_equal(st.state, BW_AUDIT_STATE_FAILED);
     assert_int_equal(bw_audit_gate(audit), BW_EDENIED);
+    struct bw_audit_event request = {.id = BW_AUDIT_EV_TAG_WRITE_REQUESTED,
+                                     .result = BW_AUDIT_SUCCESS,
+                                     .source = {BW_AUDIT_SOURCE_USER, "op", NULL}};
+    assert_int_equal(bw_audit_record_request(audit, &request), BW_EDENIED);
     for (int i = 0; i < 5; i++)
         assert_int_equal(record_simple(audit, BW_AUDIT_EV_TAG_WRITE, "op", NULL, NULL), BW_EIO);
     bw_audit_status_get(audit, &st);
@@ -588,9 +596,12 @@ static void test_failure_and_recovery(void **state)
     }
     assert_int_equal(st.state, BW_AUDIT_STATE_OK);
     assert_int_equal(bw_audit_gate(audit), BW_OK);
+    assert_int_equal(bw_audit_record_request(audit, &request), BW_OK);
     assert_int_equal(record_simple(audit, BW_AUDIT_EV_TAG_WRITE, "op", NULL, NULL), BW_OK);
     bw_audit_close(audit);
     assert_int_equal(count_event(f->dir, BW_AUDIT_EV_TAG_WRITE), 6);
+    /* The refused request was not recorded; the one after recovery was. */
+    assert_int_equal(count_event(f->dir, BW_AUDIT_EV_TAG_WRITE_REQUESTED), 1);
     assert_int_equal(count_event(f->dir, BW_AUDIT_EV_AUDIT_FAILURE), 1);
     assert_int_equal(count_event(f->dir, BW_AUDIT_EV_AUDIT_RECOVERED), 1);
     check_chain(f->dir);
