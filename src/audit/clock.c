@@ -28,7 +28,28 @@ void bw_audit_clock_check(struct bw_audit *audit)
 {
     long maxerror = 0, esterror = 0;
     int synced = audit_clock_probe(&maxerror, &esterror);
-    if (synced < 0 || synced == audit->clock_state)
+    if (synced < 0) {
+        /* The clock's state cannot be read (adjtimex refused, as in some
+         * sandboxes): say so once at start rather than say nothing. */
+        if (audit->clock_state != -1)
+            return;
+        audit->clock_state = -2;
+        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT,
+               "the system clock's synchronisation state cannot be read: audit timestamps are "
+               "not known to be accurate");
+        json_t *unknown = json_pack("{s:s}", "synchronised", "unknown");
+        struct bw_audit_event ev = {
+            .id = BW_AUDIT_EV_TIME_SYNC_STATUS,
+            .result = BW_AUDIT_ERROR,
+            .source = {.kind = BW_AUDIT_SOURCE_PROCESS, .name = "bulwark"},
+            .details = unknown,
+        };
+        if (bw_audit_record(audit, &ev, NULL) != BW_OK)
+            bw_log(BW_LOG_WARN, BW_LOGC_AUDIT, "time-sync record not yet durable");
+        json_decref(unknown);
+        return;
+    }
+    if (synced == audit->clock_state)
         return;
     uint32_t id;
     enum bw_audit_result result = synced ? BW_AUDIT_SUCCESS : BW_AUDIT_FAILURE;

@@ -281,7 +281,7 @@ struct bw_audit {
     bool fs_low_reported;
 
     /* Time-source health (clock.c), main thread. */
-    int clock_state; /* -1 before the first check, else 0/1 synchronised */
+    int clock_state; /* -1 before the first check, -2 unreadable, else 0/1 synchronised */
 
     struct bw_audit_forwarder *forwarder;
 };

@@ -110,7 +110,8 @@ int bw_cli_audit_open(const struct bw_project *project, const char *project_dir,
     return rc;
 }
 
-/* SHA-256 of DIR/project.json as hex; "" when it cannot be read. */
+/* SHA-256 of DIR/project.json as hex; "" when it cannot be read. For a
+ * refused project only: a loaded one carries the hash of what it parsed. */
 static void project_hash(const char *project_dir, char out[2 * BW_SHA256_LEN + 1])
 {
     out[0] = '\0';
@@ -170,11 +171,10 @@ static void settings_digest(const struct bw_project *p, char out[2 * BW_SHA256_L
     json_decref(s);
 }
 
-void bw_cli_audit_daemon_start(struct bw_audit *audit, const struct bw_project *project,
-                               const char *project_dir)
+void bw_cli_audit_daemon_start(struct bw_audit *audit, const struct bw_project *project)
 {
     char hash[2 * BW_SHA256_LEN + 1], digest[2 * BW_SHA256_LEN + 1];
-    project_hash(project_dir, hash);
+    bw_crypto_hex(project->sha256, sizeof(project->sha256), hash);
     settings_digest(project, digest);
     json_t *d =
         json_pack("{s:s, s:I, s:s, s:s, s:s}", "version", BW_VERSION, "pid", (json_int_t)getpid(),

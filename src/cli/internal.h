@@ -306,8 +306,7 @@ void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
 BW_MUST_CHECK int bw_cli_audit_open(const struct bw_project *project, const char *project_dir,
                                     const char *state_dir, struct bw_audit **out);
 /* daemon.start (version, project hash, settings digest), project.loaded. */
-void bw_cli_audit_daemon_start(struct bw_audit *audit, const struct bw_project *project,
-                               const char *project_dir);
+void bw_cli_audit_daemon_start(struct bw_audit *audit, const struct bw_project *project);
 void bw_cli_audit_daemon_stop(struct bw_audit *audit, const char *reason);
 /* Opens the trail with the defaults just to record a refused project. */
 void bw_cli_audit_project_refused(const char *state_dir, const char *project_dir,

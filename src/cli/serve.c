@@ -195,7 +195,7 @@ static int serve(const struct serve_config *cfg)
     if (!rc)
         rc = open_audit(cfg, project, &audit);
     if (!rc) {
-        bw_cli_audit_daemon_start(audit, project, cfg->project_dir);
+        bw_cli_audit_daemon_start(audit, project);
         bw_audit_clock_check(audit);
     }
     if (!rc)

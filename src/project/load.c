@@ -7,6 +7,7 @@
  * project or every error found. Also frees a project. Caller's thread;
  * no shared state.
  */
+#include "crypto/crypto.h"
 #include "project/internal.h"
 
 #include <errno.h>
@@ -239,6 +240,11 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
         if (rc == BW_ENOMEM)
             bw_project_errors_clear(errors);
         return rc;
+    }
+    if (bw_crypto_sha256(data ? data : "", len, ctx.project->sha256) != BW_OK) {
+        bw_project_free(ctx.project);
+        bw_project_errors_clear(errors);
+        return BW_ENOMEM;
     }
     *out = ctx.project;
     return BW_OK;

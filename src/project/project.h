@@ -296,6 +296,9 @@ struct bw_project {
     struct bw_project_tag *tags;
     size_t tag_count;
     struct bw_project_audit audit; /* the defaults when the section is absent */
+    /* SHA-256 of the bytes parsed: what the daemon runs, for the audit
+     * trail (read once, so no later change of the file can differ). */
+    uint8_t sha256[32];
 };
 
 /* ---- loading -------------------------------------------------------- */

@@ -649,6 +649,30 @@ static void test_clock_events(void **state)
     assert_int_equal(count_event(f->dir, BW_AUDIT_EV_TIME_SYNC_RESTORED), 1);
 }
 
+/* A clock whose state cannot be read is on record as unknown, once; its
+ * state is recorded when it can be read. */
+static void test_clock_unreadable(void **state)
+{
+    struct fixture *f = *state;
+    int (*saved)(long *, long *) = audit_clock_probe;
+    audit_clock_probe = fake_probe;
+    struct bw_audit *audit = open_trail(f->dir, NULL);
+    fake_synced = -1;
+    bw_audit_clock_check(audit);
+    bw_audit_clock_check(audit);
+    fake_synced = 1;
+    bw_audit_clock_check(audit);
+    bw_audit_close(audit);
+    audit_clock_probe = saved;
+    sqlite3 *db = raw_open(f->dir);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM records WHERE type='time.sync.status'"), 2);
+    char *first = raw_text(db, "SELECT details FROM records WHERE type='time.sync.status' "
+                               "ORDER BY seq LIMIT 1");
+    assert_string_equal(first, "{\"synchronised\":\"unknown\"}");
+    free(first);
+    sqlite3_close(db);
+}
+
 static void test_catalogue_ordered(void **state)
 {
     (void)state;
@@ -711,6 +735,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_and_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_readable_by_others_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clock_unreadable, setup, teardown),
         cmocka_unit_test(test_catalogue_ordered),
         cmocka_unit_test(test_catalogue_documented),
     };

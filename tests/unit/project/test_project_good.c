@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "crypto/crypto.h"
 #include "unit/project/project_test.h"
 
 #include <math.h>
@@ -159,6 +160,11 @@ static void test_minimal_and_defaults(void **state)
     (void)state;
     struct bw_project *p = pt_parse_ok("{'format':1,'name':'p'}");
     assert_string_equal(p->name, "p");
+    /* The hash of the very bytes parsed (the audit trail names it):
+     * SHA-256 of {"format":1,"name":"p"}. */
+    char hex[65];
+    bw_crypto_hex(p->sha256, sizeof(p->sha256), hex);
+    assert_string_equal(hex, "154378dd0a916469c9eebb60102d9d048080028993681c272fb91aad01cb75bf");
     assert_null(p->description);
     assert_int_equal(p->tag_count + p->device_count + p->scan_class_count + p->tank_count, 0);
     bw_project_free(p);
