@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct fixture {
@@ -496,6 +497,17 @@ static void test_thresholds_and_archive(void **state)
     assert_true(st.usage_percent < 100);
     assert_int_equal(bw_audit_gate(audit), BW_OK);
     bw_audit_close(audit);
+    /* Thresholds are reported again after an archive brought the trail
+     * back under them (the first reports are archived by now), each with
+     * the usage that crossed it. */
+    sqlite3 *tdb = raw_open(f->dir);
+    assert_int_equal(raw_int(tdb, "SELECT count(*) FROM records WHERE type='audit.threshold' AND "
+                                  "json_extract(details, '$.threshold') = 50"),
+                     1);
+    assert_true(raw_int(tdb, "SELECT count(*) FROM records WHERE type='audit.threshold' AND "
+                             "json_extract(details, '$.percent') < json_extract(details, "
+                             "'$.threshold')") == 0);
+    sqlite3_close(tdb);
     assert_true(count_event(f->dir, BW_AUDIT_EV_AUDIT_THRESHOLD) >= 2);
     assert_true(count_event(f->dir, BW_AUDIT_EV_AUDIT_ARCHIVED) >= 1);
     assert_true(archive_files(f->dir) >= 1);
@@ -509,6 +521,83 @@ static void test_thresholds_and_archive(void **state)
     struct bw_audit_verify_report report;
     assert_int_equal(bw_audit_verify(f->dir, &report), BW_OK);
     assert_true(report.segments >= 1);
+    assert_string_equal(report.problem, "");
+}
+
+/* The default thresholds (80 and 95 %) with no archive in between: each
+ * is reported once, when crossed, with the usage that crossed it. */
+static void test_default_thresholds(void **state)
+{
+    struct fixture *f = *state;
+    struct bw_audit_config cfg;
+    bw_audit_config_defaults(&cfg, f->dir);
+    assert_int_equal(cfg.threshold_count, 2);
+    cfg.max_bytes = 512 * 1024;
+    cfg.when_full = BW_AUDIT_FULL_REFUSE;
+    struct bw_audit *audit = open_trail(f->dir, &cfg);
+    struct bw_audit_status st;
+    int n = 0;
+    do {
+        fill(audit, 10);
+        n += 10;
+        bw_audit_status_get(audit, &st);
+    } while (st.usage_percent < 85 && n < 2000);
+    assert_true(st.usage_percent >= 85 && st.usage_percent < 95);
+    assert_int_equal(count_event(f->dir, BW_AUDIT_EV_AUDIT_THRESHOLD), 1);
+    do {
+        fill(audit, 10);
+        bw_audit_status_get(audit, &st);
+    } while (st.usage_percent < 97 && (n += 10) < 2000);
+    bw_audit_close(audit);
+    sqlite3 *db = raw_open(f->dir);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM records WHERE type='audit.threshold'"), 2);
+    assert_int_equal(raw_int(db, "SELECT json_extract(details, '$.threshold') FROM records "
+                                 "WHERE type='audit.threshold' ORDER BY seq LIMIT 1"),
+                     80);
+    assert_int_equal(raw_int(db, "SELECT json_extract(details, '$.threshold') FROM records "
+                                 "WHERE type='audit.threshold' ORDER BY seq DESC LIMIT 1"),
+                     95);
+    assert_true(raw_int(db, "SELECT min(json_extract(details, '$.percent')) FROM records WHERE "
+                            "type='audit.threshold'") >= 80);
+    sqlite3_close(db);
+}
+
+/* Records older than the age limit are rolled into the archive (the
+ * newest record always stays); younger ones stay in the database. */
+static void test_age_limit(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = bw_clock_realtime_us();
+    /* The writer's timers keep the real monotonic clock. */
+    struct timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    bw_clock_fake_set(now - 40LL * 86400 * 1000000, mono.tv_sec * 1000000LL + mono.tv_nsec / 1000);
+    struct bw_audit *audit = open_trail(f->dir, NULL);
+    fill(audit, 20);
+    bw_audit_close(audit);
+    bw_clock_fake_disable();
+
+    struct bw_audit_config cfg;
+    bw_audit_config_defaults(&cfg, f->dir);
+    cfg.max_age_days = 30;
+    audit = open_trail(f->dir, &cfg);
+    fill(audit, 5);
+    bw_audit_close(audit);
+    sqlite3 *db = raw_open(f->dir);
+    /* The old records went to the archive at the first check, but for the
+     * newest record of the moment, which always stays (the next check,
+     * a minute later, takes it once newer ones exist). */
+    int64_t old_last = raw_int(db, "SELECT max(last_seq) FROM segments");
+    assert_int_equal(raw_int(db, "SELECT min(first_seq) FROM segments"), 1);
+    assert_true(old_last >= 19 && old_last <= 20);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM records WHERE ts_us < strftime('%s', 'now', "
+                                 "'-30 days') * 1000000"),
+                     20 - old_last);
+    assert_int_equal(raw_int(db, "SELECT min(seq) FROM records"), old_last + 1);
+    sqlite3_close(db);
+    assert_int_equal(count_event(f->dir, BW_AUDIT_EV_AUDIT_ARCHIVED), 1);
+    struct bw_audit_verify_report report;
+    assert_int_equal(bw_audit_verify(f->dir, &report), BW_OK);
     assert_string_equal(report.problem, "");
 }
 
@@ -734,6 +823,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_refuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_and_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_readable_by_others_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_thresholds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_age_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_unreadable, setup, teardown),
         cmocka_unit_test(test_catalogue_ordered),
