@@ -5,7 +5,9 @@
  * `bulwark audit verify` and `audit verify-segment` use, with and
  * without a MAC key. Checks the contract on the way out: a refusal says
  * why, and an accepted file's counts agree with its range. Seeds in
- * tests/fuzz/corpus/audit_segment/, dictionary in audit_segment.dict.
+ * tests/fuzz/corpus/audit_segment/ (good-mac-key.seg holds MACs under
+ * the key in setup(), so that the keyed check can also pass), dictionary
+ * in audit_segment.dict.
  */
 #include "audit/internal.h"
 
