@@ -5,7 +5,9 @@
  * `bulwark audit verify` and `audit verify-segment` use, with and
  * without a MAC key. Checks the contract on the way out: a refusal says
  * why, and an accepted file's counts agree with its range. Seeds in
- * tests/fuzz/corpus/audit_segment/, dictionary in audit_segment.dict.
+ * tests/fuzz/corpus/audit_segment/ (good-mac-key.seg holds MACs under
+ * the key in setup(), so that the keyed check can also pass), dictionary
+ * in audit_segment.dict.
  */
 #include "audit/internal.h"
 
@@ -19,11 +21,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char path[64];
 static struct bw_crypto_mac *mac;
 
+static void remove_file(void)
+{
+    unlink(path);
+}
+
 static void setup(void)
 {
     static const uint8_t key[BW_AUDIT_MAC_KEY_LEN] = {1, 2, 3};
     if (bw_snprintf(path, sizeof(path), "/tmp/bw-fuzz-segment-%ld", (long)getpid()) != BW_OK ||
         bw_crypto_mac_new(key, sizeof(key), &mac) != BW_OK)
+        abort();
+    /* The replay test runs in every make check: leave nothing in /tmp. */
+    if (atexit(remove_file) != 0)
         abort();
 }
 
