@@ -29,6 +29,8 @@ static void test_status_ok(void **state)
     assert_int_equal(parse("{\"op\":\"status\"}", &req, &err), BW_OK);
     assert_int_equal(req.op, BW_CLI_OP_STATUS);
     assert_int_equal(parse("  { \"op\" : \"status\" }  \r", &req, &err), BW_OK);
+    assert_int_equal(parse("{\"op\":\"audit_archive\"}", &req, &err), BW_OK);
+    assert_int_equal(req.op, BW_CLI_OP_AUDIT_ARCHIVE);
 }
 
 static void test_tags_ok(void **state)
@@ -131,6 +133,8 @@ static const struct bad_case bad_cases[] = {
     {"{\"op\":\"write\",\"tag\":\"A\",\"value\":1e999}", BW_EMALFORMED, "malformed"},
     {"{\"op\":\"write\",\"tag\":\"A\",\"value\":99999999999999999999}", BW_EMALFORMED, "malformed"},
     {"{\"op\":\"write\",\"tag\":\"A\",\"value\":01}", BW_EMALFORMED, "malformed"},
+    {"{\"op\":\"audit_archive\",\"tag\":\"A\"}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit-archive\"}", BW_EMALFORMED, "bad_request"},
     {"{\"op\":\"status\xff\"}", BW_EMALFORMED, "malformed"},
     {"{\"op\":\"\xc3\"}", BW_EMALFORMED, "malformed"},
 };
