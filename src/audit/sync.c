@@ -108,6 +108,7 @@ void audit_tell(struct audit_pending *list, size_t count, int rc)
 void *audit_syncer_main(void *arg)
 {
     struct bw_audit *audit = arg;
+    pthread_setname_np(pthread_self(), "bw-audit-sync");
     pthread_mutex_lock(&audit->mu);
     for (;;) {
         while (audit->committed_seq == audit->synced_seq && !audit->syncer_stop)

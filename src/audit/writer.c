@@ -352,6 +352,7 @@ static void write_failed(struct bw_audit *audit, int rc)
 void *audit_writer_main(void *arg)
 {
     struct bw_audit *audit = arg;
+    pthread_setname_np(pthread_self(), "bw-audit-write");
     int64_t stop_deadline = 0;
     for (;;) {
         pthread_mutex_lock(&audit->mu);
