@@ -35,23 +35,43 @@ static void set_problem_seq(struct bw_audit_verify_report *r, uint64_t seq)
         r->bad_seq = seq;
 }
 
-/* A sequence that does not continue from expect - 1. */
-static void report_gap(struct verifier *v, uint64_t expect, uint64_t got)
+/* A record numbered got where expect (one after the last checked) was
+ * due: records missing, the same number again, a number from before, or
+ * one the writer never hands out. Each is named for what it is; the
+ * report's sequence number is the first one that is wrong. */
+static void report_sequence(struct verifier *v, uint64_t expect, int64_t got)
 {
-    if (expect == 1)
-        audit_report_problem(v->report, 1,
-                             "records 1..%" PRIu64 " missing: the trail starts at record %" PRIu64,
-                             got - 1, got);
-    else if (got == expect + 1)
-        audit_report_problem(v->report, expect,
-                             "record %" PRIu64 " missing: sequence jumps from %" PRIu64
-                             " to %" PRIu64,
-                             expect, expect - 1, got);
+    struct bw_audit_verify_report *r = v->report;
+    uint64_t g = (uint64_t)got;
+    if (got <= 0)
+        audit_report_problem(r, expect,
+                             "a record has the invalid sequence number %" PRId64 " (record %" PRIu64
+                             " expected)",
+                             got, expect);
+    else if (g == expect - 1)
+        audit_report_problem(r, g,
+                             "record %" PRIu64 " appears twice: the sequence repeats %" PRIu64
+                             " (record %" PRIu64 " expected)",
+                             g, g, expect);
+    else if (g < expect)
+        audit_report_problem(r, g,
+                             "record %" PRIu64 " out of order: it follows record %" PRIu64
+                             " (record %" PRIu64 " expected)",
+                             g, expect - 1, expect);
+    else if (expect == 1 && g == 2)
+        audit_report_problem(r, 1, "record 1 missing: the trail starts at record 2");
+    else if (expect == 1)
+        audit_report_problem(
+            r, 1, "records 1..%" PRIu64 " missing: the trail starts at record %" PRIu64, g - 1, g);
+    else if (g == expect + 1)
+        audit_report_problem(
+            r, expect, "record %" PRIu64 " missing: sequence jumps from %" PRIu64 " to %" PRIu64,
+            expect, expect - 1, g);
     else
-        audit_report_problem(v->report, expect,
+        audit_report_problem(r, expect,
                              "records %" PRIu64 "..%" PRIu64
                              " missing: sequence jumps from %" PRIu64 " to %" PRIu64,
-                             expect, got - 1, expect - 1, got);
+                             expect, g - 1, expect - 1, g);
 }
 
 /* ---- the archive ------------------------------------------------------ */
@@ -88,9 +108,12 @@ static int check_segment(struct verifier *v, sqlite3_stmt *st)
     }
     if (first != v->last_seq + 1) {
         if (first > v->last_seq + 1)
-            report_gap(v, v->last_seq + 1, first);
+            report_sequence(v, v->last_seq + 1, (int64_t)first);
         else
-            audit_report_problem(r, first, "segment %.64s overlaps the records before it", file);
+            audit_report_problem(r, first,
+                                 "segment %.64s (records %" PRIu64 "..%" PRIu64
+                                 ") overlaps the records before it (up to %" PRIu64 ")",
+                                 file, first, last, v->last_seq);
         return BW_EMALFORMED;
     }
     char name[BW_AUDIT_PATH_MAX], path[BW_AUDIT_PATH_MAX];
@@ -293,8 +316,9 @@ static int check_record(struct verifier *v)
     struct bw_audit_entry e;
     bool ok = read_row(st, &e);
     uint64_t expect = v->last_seq + 1;
-    if (e.seq != expect) {
-        report_gap(v, expect, e.seq);
+    int64_t stored_seq = sqlite3_column_int64(st, 0);
+    if (stored_seq <= 0 || e.seq != expect) {
+        report_sequence(v, expect, stored_seq);
         return BW_EMALFORMED;
     }
     if (!ok) {

@@ -192,6 +192,43 @@ static void test_changed_checkpoint_named(void **state)
     expect_bad(t, 20, "checkpoint at record 20: signature does not hold");
 }
 
+/* ---- sequence problems are named for what they are ------------------------ */
+
+/* Keeps copies of records 3 and 5 aside, then archives 1..5 of a
+ * ten-record trail. */
+static void archived_with_copies(struct bw_test_trail *t)
+{
+    assert_int_equal(bw_test_trail_append(t, 10, 5), BW_OK);
+    assert_int_equal(bw_test_trail_tamper(
+                         t->dir, "CREATE TABLE kept AS SELECT * FROM records WHERE seq IN (3, 5);"),
+                     BW_OK);
+    assert_int_equal(bw_test_trail_archive(t, 5, NULL), BW_OK);
+}
+
+static void test_duplicate_record_named(void **state)
+{
+    struct bw_test_trail *t = *state;
+    archived_with_copies(t);
+    tamper(t, "INSERT INTO records SELECT * FROM kept WHERE seq = 5;");
+    expect_bad(t, 5, "record 5 appears twice: the sequence repeats 5 (record 6 expected)");
+}
+
+static void test_backward_record_named(void **state)
+{
+    struct bw_test_trail *t = *state;
+    archived_with_copies(t);
+    tamper(t, "INSERT INTO records SELECT * FROM kept WHERE seq = 3;");
+    expect_bad(t, 3, "record 3 out of order: it follows record 5 (record 6 expected)");
+}
+
+static void test_invalid_sequence_named(void **state)
+{
+    struct bw_test_trail *t = *state;
+    assert_int_equal(bw_test_trail_append(t, 10, 0), BW_OK);
+    tamper(t, "UPDATE records SET seq = -7 WHERE seq = 7;");
+    expect_bad(t, 1, "a record has the invalid sequence number -7 (record 1 expected)");
+}
+
 /* ---- the archive --------------------------------------------------------- */
 
 static void test_archived_trail_verifies(void **state)
@@ -528,6 +565,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replaced_mac_key_names_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replaced_public_key_names_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_checkpoint_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_record_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backward_record_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_sequence_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archived_trail_verifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fully_archived_trail_verifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_changed_byte_named, setup, teardown),
