@@ -164,6 +164,35 @@ BW_MUST_CHECK int audit_segment_verify(const char *path, const uint8_t *public_k
                                        struct bw_crypto_mac *mac, const uint8_t *expect_prev,
                                        struct audit_segment_info *info,
                                        struct bw_audit_verify_report *report);
+/* As audit_segment_verify; also, when probe->seq is a record of the
+ * segment that checks, probe->hash receives its hash (probe->found). */
+struct audit_segment_probe {
+    uint64_t seq;
+    bool found;
+    uint8_t hash[BW_SHA256_LEN];
+};
+BW_MUST_CHECK int audit_segment_verify_probe(const char *path, const uint8_t *public_key,
+                                             struct bw_crypto_mac *mac, const uint8_t *expect_prev,
+                                             struct audit_segment_probe *probe,
+                                             struct audit_segment_info *info,
+                                             struct bw_audit_verify_report *report);
+
+/* ---- the anchor (anchor.c; the rest in anchor_internal.h) --------------- */
+
+/* After a commit that signed a checkpoint at seq (hash, ts_us): writes
+ * STATE/keys/audit-anchor. A failure is logged, not returned: the records
+ * are durable already, only the anchor lags until the next checkpoint.
+ * Writer thread. */
+void audit_anchor_update(struct bw_audit *audit, uint64_t seq, int64_t ts_us,
+                         const uint8_t hash[BW_SHA256_LEN]);
+/* At start, with audit->db connected and the writer not yet running:
+ * compares the trail with its anchor. A trail that ends before the
+ * anchored checkpoint, holds another record there, or is signed but has
+ * no anchor (or one that does not hold) is logged as an error and
+ * recorded (audit.integrity, failure). The trail then goes on from where
+ * it is; the next checkpoint writes a new anchor, and the record keeps
+ * what was found. Main thread. */
+void audit_anchor_check_open(struct bw_audit *audit);
 
 /* ---- the trail object (audit.c, writer.c, capacity.c) ------------------ */
 

@@ -165,6 +165,7 @@ static int write_batch(struct bw_audit *audit, struct audit_pending *first, size
     if (signed_now) {
         audit->checkpoint_seq = last_seq;
         audit->unsigned_since_us = 0;
+        audit_anchor_update(audit, last_seq, ts_us, hash); /* after COMMIT: never ahead of it */
     } else if (n > 0 && audit->unsigned_since_us == 0) {
         audit->unsigned_since_us = now;
     }
