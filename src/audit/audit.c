@@ -129,6 +129,8 @@ int bw_audit_open(const struct bw_audit_config *config, struct bw_audit **out)
      * trail starts in the failed state, with control running. */
     rc = audit_writer_connect(audit);
     if (rc == BW_OK)
+        audit_anchor_check_open(audit); /* a tail cut off while we were down */
+    if (rc == BW_OK)
         audit_capacity_check(audit); /* a trail left full stays full */
     if (rc) {
         bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,

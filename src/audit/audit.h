@@ -332,24 +332,62 @@ BW_MUST_CHECK int bw_audit_query(struct bw_audit_reader *reader,
 
 /* ---- verification and export ----------------------------------------- */
 
+#define BW_AUDIT_PUBLIC_KEY_LEN 32
+/* "sha256:" and 64 hex digits, NUL-terminated. */
+#define BW_AUDIT_FINGERPRINT_LEN 72
+
 struct bw_audit_verify_report {
     uint64_t records;     /* records checked (segments and database) */
     uint64_t checkpoints; /* signatures checked */
     uint64_t segments;    /* archive segments checked */
     uint64_t first_seq, last_seq;
-    uint64_t bad_seq;  /* first sequence number found bad; 0 when none */
-    char problem[256]; /* what is wrong there; "" when all holds */
+    uint64_t bad_seq;    /* first sequence number found bad; 0 when none */
+    char problem[256];   /* what is wrong there; "" when all holds */
+    uint64_t anchor_seq; /* the checkpoint STATE/keys/audit-anchor names; 0: none */
+    /* The public key the signatures were checked with, once read. */
+    uint8_t public_key[BW_AUDIT_PUBLIC_KEY_LEN];
+    bool have_public_key;
+    bool key_pinned; /* and it is the key options->key_sha256 pins */
+    bool no_trail;   /* state_dir holds neither audit.db nor keys/ */
 };
+
+/* What an auditor knows from outside the state directory. */
+struct bw_audit_verify_options {
+    /* SHA-256 of the public key the trail must be signed with (32 bytes;
+     * see bw_audit_key_fingerprint); NULL: trust keys/audit-sign.pub. */
+    const uint8_t *key_sha256;
+    /* The trail must reach at least this record (0: no bound), e.g. the
+     * newest one a collector or an exported segment holds. */
+    uint64_t min_seq;
+};
+
+/* "sha256:<64 hex>" of a raw Ed25519 public key: the fingerprint that
+ * `audit verify` prints and daemon.start records. Any thread. */
+void bw_audit_key_fingerprint(const uint8_t public_key[BW_AUDIT_PUBLIC_KEY_LEN],
+                              char out[BW_AUDIT_FINGERPRINT_LEN]);
+/* The fingerprint of the open trail's signing key; "" for NULL. Any
+ * thread. */
+void bw_audit_signer_fingerprint(const struct bw_audit *audit, char out[BW_AUDIT_FINGERPRINT_LEN]);
 
 /* Checks the whole trail in state_dir (read-only): every archive
  * segment's signature and records, then every record in audit.db: the
  * sequence has no gap, each record's predecessor hash matches, each MAC
  * holds under the key, each checkpoint's signature holds and signs the
- * record it names, and the newest checkpoint's record is present. Stops
- * at the first problem and describes it in the report. Returns BW_OK
- * when all holds, BW_EMALFORMED when something does not, BW_ENOTFOUND /
+ * record it names, and the newest checkpoint's record is present. Then
+ * the anchor (STATE/keys/audit-anchor, the newest signed checkpoint kept
+ * outside audit.db): its signature holds, the trail reaches its record
+ * and holds the record it signed there; a signed trail without an anchor
+ * fails. Stops at the first problem and describes it in the report.
+ * Returns BW_OK when all holds, BW_EMALFORMED when something does not,
+ * BW_ENOTFOUND (report->no_trail when there is nothing at all) /
  * BW_EIO / BW_EDENIED when the trail or keys cannot be read. */
 BW_MUST_CHECK int bw_audit_verify(const char *state_dir, struct bw_audit_verify_report *report);
+/* As bw_audit_verify, also checking what options (may be NULL) pin: the
+ * signing key (a different one is BW_EMALFORMED, bad_seq 0) and the
+ * least record the trail must reach. */
+BW_MUST_CHECK int bw_audit_verify_with(const char *state_dir,
+                                       const struct bw_audit_verify_options *options,
+                                       struct bw_audit_verify_report *report);
 
 /* Writes records first_seq..last_seq (0, 0: everything in audit.db) of
  * the trail in state_dir into a new signed segment file at out_path

@@ -173,6 +173,47 @@ BW_MUST_CHECK int audit_segment_verify(const char *path, const uint8_t *public_k
                                        struct bw_crypto_mac *mac, const uint8_t *expect_prev,
                                        struct audit_segment_info *info,
                                        struct bw_audit_verify_report *report);
+/* As audit_segment_verify; also, when probe->seq is a record of the
+ * segment that checks, probe->hash receives its hash (probe->found). */
+struct audit_segment_probe {
+    uint64_t seq;
+    bool found;
+    uint8_t hash[BW_SHA256_LEN];
+};
+BW_MUST_CHECK int audit_segment_verify_probe(const char *path, const uint8_t *public_key,
+                                             struct bw_crypto_mac *mac, const uint8_t *expect_prev,
+                                             struct audit_segment_probe *probe,
+                                             struct audit_segment_info *info,
+                                             struct bw_audit_verify_report *report);
+
+/* ---- the anchor (anchor.c; the rest in anchor_internal.h) --------------- */
+
+/* A signed checkpoint: record seq had hash; signed at ts_us. */
+struct audit_anchor {
+    uint64_t seq;
+    int64_t ts_us;
+    uint8_t hash[BW_SHA256_LEN];
+    uint8_t sig[BW_ED25519_SIG_LEN];
+};
+
+/* After a commit that signed a checkpoint at seq (hash, ts_us): signs the
+ * anchor and hands it to the syncer, which writes it once that commit is
+ * synced (audit_anchor_store). A failure is logged, not returned: the
+ * records are durable regardless, only the anchor lags until the next
+ * checkpoint. Writer thread, mu not held. */
+void audit_anchor_prepare(struct bw_audit *audit, uint64_t seq, int64_t ts_us,
+                          const uint8_t hash[BW_SHA256_LEN]);
+/* Writes STATE/keys/audit-anchor; a failure is logged. Syncer thread
+ * (or the writer once the syncer is idle, at close). */
+void audit_anchor_store(struct bw_audit *audit, const struct audit_anchor *anchor);
+/* At start, with audit->db connected and the writer not yet running:
+ * compares the trail with its anchor. A trail that ends before the
+ * anchored checkpoint, holds another record there, or is signed but has
+ * no anchor (or one that does not hold) is logged as an error and
+ * recorded (audit.integrity, failure). The trail then goes on from where
+ * it is; the next checkpoint writes a new anchor, and the record keeps
+ * what was found. Main thread. */
+void audit_anchor_check_open(struct bw_audit *audit);
 
 /* ---- the trail object (audit.c, writer.c, capacity.c) ------------------ */
 
@@ -224,6 +265,10 @@ struct bw_audit {
      * the syncer; the rest waits for the writer. */
     struct audit_pending *committed_last;
     pthread_cond_t sync_work; /* the syncer waits on it */
+    /* The anchor of the newest checkpoint committed, for the syncer to
+     * write once that commit is synced. */
+    struct audit_anchor anchor_next;
+    bool anchor_waiting;
     pthread_t syncer;
     bool syncer_started, syncer_stop;
     uint64_t lost; /* records refused because the queue was full */

@@ -5,7 +5,9 @@
  * both secret files of mode 0600, and the public key (audit-sign.pub,
  * 0644) that lets anyone check a checkpoint or an exported segment.
  * Missing keys are made on first use; a key that others can read, or
- * that is a symbolic link, is never trusted. Main thread, or any thread
+ * that is a symbolic link, is never trusted. The public key's
+ * fingerprint (SHA-256) is what an auditor pins to notice keys that were
+ * replaced together with a re-signed trail. Main thread, or any thread
  * of a tool that only verifies.
  */
 #include "audit/internal.h"
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+_Static_assert(BW_AUDIT_PUBLIC_KEY_LEN == BW_ED25519_KEY_LEN, "the public key is Ed25519's");
 
 /* Makes STATE/keys with mode 0700; refuses one that others may enter. */
 static int keys_dir(const char *state_dir, bool create, char *out)
@@ -147,4 +151,23 @@ void audit_keys_clear(struct audit_keys *keys)
     bw_crypto_wipe(keys->mac_key, sizeof(keys->mac_key));
     bw_crypto_signer_free(keys->signer);
     memset(keys, 0, sizeof(*keys));
+}
+
+void bw_audit_key_fingerprint(const uint8_t public_key[BW_AUDIT_PUBLIC_KEY_LEN],
+                              char out[BW_AUDIT_FINGERPRINT_LEN])
+{
+    uint8_t digest[BW_SHA256_LEN];
+    out[0] = '\0';
+    if (bw_crypto_sha256(public_key, BW_AUDIT_PUBLIC_KEY_LEN, digest) != BW_OK)
+        return;
+    memcpy(out, "sha256:", 7);
+    bw_crypto_hex(digest, sizeof(digest), out + 7);
+}
+
+void bw_audit_signer_fingerprint(const struct bw_audit *audit, char out[BW_AUDIT_FINGERPRINT_LEN])
+{
+    out[0] = '\0';
+    /* The key is set at open and never changes: any thread may read it. */
+    if (audit)
+        bw_audit_key_fingerprint(audit->keys.sign_public, out);
 }

@@ -299,6 +299,7 @@ struct seg_state {
     bool have_header, have_trailer, stop;
     struct bw_crypto_mac *mac;
     const uint8_t *expect_prev;
+    struct audit_segment_probe *probe; /* NULL: none */
 };
 
 #define PROBLEM(st, v, seq, fmt, ...)                                                              \
@@ -371,6 +372,10 @@ static int check_record(struct seg_verify *v, struct seg_state *st, const char *
                     "MAC does not match (record changed or key replaced)");
             return BW_OK;
         }
+    }
+    if (st->probe && seq == st->probe->seq) {
+        memcpy(st->probe->hash, st->prev, BW_SHA256_LEN);
+        st->probe->found = true;
     }
     st->count++;
     st->next_seq++;
@@ -519,7 +524,17 @@ int audit_segment_verify(const char *path, const uint8_t *public_key, struct bw_
                          const uint8_t *expect_prev, struct audit_segment_info *info,
                          struct bw_audit_verify_report *report)
 {
+    return audit_segment_verify_probe(path, public_key, mac, expect_prev, NULL, info, report);
+}
+
+int audit_segment_verify_probe(const char *path, const uint8_t *public_key,
+                               struct bw_crypto_mac *mac, const uint8_t *expect_prev,
+                               struct audit_segment_probe *probe, struct audit_segment_info *info,
+                               struct bw_audit_verify_report *report)
+{
     memset(info, 0, sizeof(*info));
+    if (probe)
+        probe->found = false;
     struct seg_verify *v = bw_malloc(sizeof(*v));
     if (!v)
         return BW_ENOMEM;
@@ -533,7 +548,7 @@ int audit_segment_verify(const char *path, const uint8_t *public_key, struct bw_
         bw_free(v);
         return rc;
     }
-    struct seg_state st = {.mac = mac, .expect_prev = expect_prev};
+    struct seg_state st = {.mac = mac, .expect_prev = expect_prev, .probe = probe};
     rc = run(v, &st, public_key, info);
     close(v->reader.fd);
     info->first_seq = v->hdr.first;

@@ -111,11 +111,16 @@ void *audit_syncer_main(void *arg)
     pthread_setname_np(pthread_self(), "bw-audit-sync");
     pthread_mutex_lock(&audit->mu);
     for (;;) {
-        while (audit->committed_seq == audit->synced_seq && !audit->syncer_stop)
+        while (audit->committed_seq == audit->synced_seq && !audit->anchor_waiting &&
+               !audit->syncer_stop)
             pthread_cond_wait(&audit->sync_work, &audit->mu);
-        if (audit->committed_seq == audit->synced_seq)
+        if (audit->committed_seq == audit->synced_seq && !audit->anchor_waiting)
             break; /* stopping, and everything committed is synced */
         uint64_t target = audit->committed_seq;
+        /* An anchor waiting now belongs to a commit this sync covers. */
+        bool anchor = audit->anchor_waiting;
+        struct audit_anchor anchor_copy = audit->anchor_next;
+        audit->anchor_waiting = false;
         pthread_mutex_unlock(&audit->mu);
         int rc = audit_sync_wal(audit);
         if (rc)
@@ -126,7 +131,13 @@ void *audit_syncer_main(void *arg)
         else if (atomic_load(&audit->sync_failed))
             bw_log(BW_LOG_INFO, BW_LOGC_AUDIT, "the disk confirms audit records again");
         atomic_store(&audit->sync_failed, rc != BW_OK);
+        if (anchor && rc == BW_OK)
+            audit_anchor_store(audit, &anchor_copy);
         pthread_mutex_lock(&audit->mu);
+        if (anchor && rc != BW_OK && !audit->anchor_waiting) {
+            audit->anchor_next = anchor_copy; /* again with the next sync */
+            audit->anchor_waiting = true;
+        }
         size_t count;
         struct audit_pending *done = detach_locked(audit, target, &count);
         audit->synced_seq = target;
@@ -141,6 +152,8 @@ void *audit_syncer_main(void *arg)
         pthread_mutex_unlock(&audit->mu);
         audit_tell(done, count, rc);
         pthread_mutex_lock(&audit->mu);
+        if (rc && audit->syncer_stop && audit->committed_seq == audit->synced_seq)
+            break; /* a failing disk at close: the anchor stays behind */
     }
     pthread_mutex_unlock(&audit->mu);
     return NULL;

@@ -6,15 +6,20 @@
  * snapshot of segments, records and checkpoints. The archive segments
  * are checked first, in order, each chaining to the one before; then the
  * records of audit.db in one pass, with the checkpoints merged in by
- * sequence number. Statements are prepared once and rows are read in
+ * sequence number; last, the trail is held against its anchor (the newest
+ * signed checkpoint, kept outside audit.db: anchor.c), which is read
+ * before the snapshot so that it never names a checkpoint the snapshot
+ * cannot hold yet. Statements are prepared once and rows are read in
  * place, so nothing here is allocated per record: a trail of a million
  * records is checked in about two seconds (bench/bench_audit_verify.c). Stops at the first problem.
  * Any thread of a tool; the daemon does not call it.
  */
-#include "audit/internal.h"
+#include "audit/anchor_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct verifier {
     const char *state_dir;
@@ -27,6 +32,12 @@ struct verifier {
     uint64_t archived_last;           /* newest record in the archive */
     sqlite3_stmt *records, *checkpoints;
     bool ck_have; /* checkpoints stands on a row */
+    const struct bw_audit_verify_options *options;
+    struct audit_anchor anchor;
+    bool have_anchor;
+    bool anchor_signed_seen;    /* the anchored checkpoint's row was checked */
+    const char *anchor_problem; /* why the anchor read is not trusted; NULL: none */
+    uint64_t newest_signed;     /* newest record a checkpoint or segment signs */
 };
 
 static void set_problem_seq(struct bw_audit_verify_report *r, uint64_t seq)
@@ -35,23 +46,43 @@ static void set_problem_seq(struct bw_audit_verify_report *r, uint64_t seq)
         r->bad_seq = seq;
 }
 
-/* A sequence that does not continue from expect - 1. */
-static void report_gap(struct verifier *v, uint64_t expect, uint64_t got)
+/* A record numbered got where expect (one after the last checked) was
+ * due: records missing, the same number again, a number from before, or
+ * one the writer never hands out. Each is named for what it is; the
+ * report's sequence number is the first one that is wrong. */
+static void report_sequence(struct verifier *v, uint64_t expect, int64_t got)
 {
-    if (expect == 1)
-        audit_report_problem(v->report, 1,
-                             "records 1..%" PRIu64 " missing: the trail starts at record %" PRIu64,
-                             got - 1, got);
-    else if (got == expect + 1)
-        audit_report_problem(v->report, expect,
-                             "record %" PRIu64 " missing: sequence jumps from %" PRIu64
-                             " to %" PRIu64,
-                             expect, expect - 1, got);
+    struct bw_audit_verify_report *r = v->report;
+    uint64_t g = (uint64_t)got;
+    if (got <= 0)
+        audit_report_problem(r, expect,
+                             "a record has the invalid sequence number %" PRId64 " (record %" PRIu64
+                             " expected)",
+                             got, expect);
+    else if (g == expect - 1)
+        audit_report_problem(r, g,
+                             "record %" PRIu64 " appears twice: the sequence repeats %" PRIu64
+                             " (record %" PRIu64 " expected)",
+                             g, g, expect);
+    else if (g < expect)
+        audit_report_problem(r, g,
+                             "record %" PRIu64 " out of order: it follows record %" PRIu64
+                             " (record %" PRIu64 " expected)",
+                             g, expect - 1, expect);
+    else if (expect == 1 && g == 2)
+        audit_report_problem(r, 1, "record 1 missing: the trail starts at record 2");
+    else if (expect == 1)
+        audit_report_problem(
+            r, 1, "records 1..%" PRIu64 " missing: the trail starts at record %" PRIu64, g - 1, g);
+    else if (g == expect + 1)
+        audit_report_problem(
+            r, expect, "record %" PRIu64 " missing: sequence jumps from %" PRIu64 " to %" PRIu64,
+            expect, expect - 1, g);
     else
-        audit_report_problem(v->report, expect,
+        audit_report_problem(r, expect,
                              "records %" PRIu64 "..%" PRIu64
                              " missing: sequence jumps from %" PRIu64 " to %" PRIu64,
-                             expect, got - 1, expect - 1, got);
+                             expect, g - 1, expect - 1, g);
 }
 
 /* ---- the archive ------------------------------------------------------ */
@@ -88,9 +119,12 @@ static int check_segment(struct verifier *v, sqlite3_stmt *st)
     }
     if (first != v->last_seq + 1) {
         if (first > v->last_seq + 1)
-            report_gap(v, v->last_seq + 1, first);
+            report_sequence(v, v->last_seq + 1, (int64_t)first);
         else
-            audit_report_problem(r, first, "segment %.64s overlaps the records before it", file);
+            audit_report_problem(r, first,
+                                 "segment %.64s (records %" PRIu64 "..%" PRIu64
+                                 ") overlaps the records before it (up to %" PRIu64 ")",
+                                 file, first, last, v->last_seq);
         return BW_EMALFORMED;
     }
     char name[BW_AUDIT_PATH_MAX], path[BW_AUDIT_PATH_MAX];
@@ -100,7 +134,9 @@ static int check_segment(struct verifier *v, sqlite3_stmt *st)
     if (rc)
         return rc;
     struct audit_segment_info info;
-    rc = audit_segment_verify(path, v->keys.sign_public, v->mac, v->last_hash, &info, r);
+    struct audit_segment_probe probe = {.seq = v->have_anchor ? v->anchor.seq : 0};
+    rc = audit_segment_verify_probe(path, v->keys.sign_public, v->mac, v->last_hash, &probe, &info,
+                                    r);
     if (rc == BW_ENOTFOUND || rc == BW_EDENIED || rc == BW_EIO) {
         audit_report_problem(r, first, "segment %.64s (records %" PRIu64 "..%" PRIu64 ") %s", file,
                              first, last,
@@ -121,6 +157,11 @@ static int check_segment(struct verifier *v, sqlite3_stmt *st)
         audit_report_problem(r, first, "segment %.64s %s", file, why);
         return BW_EMALFORMED;
     }
+    if (probe.found && !bw_crypto_equal(probe.hash, v->anchor.hash, BW_SHA256_LEN)) {
+        audit_anchor_report_other(&v->anchor, r);
+        return BW_EMALFORMED;
+    }
+    v->newest_signed = last;
     if (r->first_seq == 0)
         r->first_seq = first;
     v->last_seq = last;
@@ -251,6 +292,8 @@ static int merge_checkpoints(struct verifier *v, uint64_t seq, const uint8_t has
             int rc = check_checkpoint(v, seq, hash);
             if (rc)
                 return rc;
+            v->newest_signed = seq;
+            v->anchor_signed_seen |= v->have_anchor && seq == v->anchor.seq;
         } else if (ck > v->archived_last) {
             audit_report_problem(v->report, ck, "checkpoint at record %" PRIu64 ": record missing",
                                  ck);
@@ -293,8 +336,9 @@ static int check_record(struct verifier *v)
     struct bw_audit_entry e;
     bool ok = read_row(st, &e);
     uint64_t expect = v->last_seq + 1;
-    if (e.seq != expect) {
-        report_gap(v, expect, e.seq);
+    int64_t stored_seq = sqlite3_column_int64(st, 0);
+    if (stored_seq <= 0 || e.seq != expect) {
+        report_sequence(v, expect, stored_seq);
         return BW_EMALFORMED;
     }
     if (!ok) {
@@ -329,6 +373,11 @@ static int check_record(struct verifier *v)
                 e.seq, e.seq - 1);
         return BW_EMALFORMED;
     }
+    if (v->have_anchor && e.seq == v->anchor.seq &&
+        !bw_crypto_equal(hash, v->anchor.hash, BW_SHA256_LEN)) {
+        audit_anchor_report_other(&v->anchor, r);
+        return BW_EMALFORMED;
+    }
     rc = merge_checkpoints(v, e.seq, hash);
     if (rc)
         return rc;
@@ -360,8 +409,6 @@ static int check_records(struct verifier *v)
     return rc;
 }
 
-/* ---- entry points ------------------------------------------------------ */
-
 /* Why the keys or the database could not be read, for the report. */
 static int report_unreadable(struct bw_audit_verify_report *r, int rc, const char *what)
 {
@@ -373,37 +420,157 @@ static int report_unreadable(struct bw_audit_verify_report *r, int rc, const cha
     return rc;
 }
 
+/* ---- the anchor and what the auditor knows --------------------------- */
+
+#define ANCHOR_SHOWN BW_AUDIT_KEYS_DIR "/" BW_AUDIT_ANCHOR_NAME
+
+/* Read before the snapshot: the writer moves the anchor only after the
+ * commit that holds its checkpoint, so any snapshot taken later holds
+ * that checkpoint too, even while the daemon appends. An anchor that
+ * does not hold is reported after the trail, whose own problems name a
+ * record and so come first. */
+static int load_anchor(struct verifier *v)
+{
+    int rc = audit_anchor_read(v->state_dir, &v->anchor);
+    if (rc == BW_ENOTFOUND)
+        return BW_OK;
+    if (rc == BW_EIO || rc == BW_EDENIED || rc == BW_ETOOLARGE)
+        return report_unreadable(v->report, rc, "the anchor " ANCHOR_SHOWN);
+    if (rc == BW_OK)
+        rc = audit_anchor_verify(&v->anchor, v->keys.sign_public);
+    if (rc == BW_EIO)
+        return rc;
+    if (rc) {
+        v->anchor_problem = rc == BW_EMALFORMED ? "is malformed"
+                                                : "is not signed by this trail's key (anchor"
+                                                  " changed or signing key replaced)";
+        return BW_OK;
+    }
+    v->have_anchor = true;
+    v->report->anchor_seq = v->anchor.seq;
+    return BW_OK;
+}
+
+/* The key the trail is signed with is the one the auditor pinned. */
+static int check_pin(struct verifier *v)
+{
+    const uint8_t *pin = v->options ? v->options->key_sha256 : NULL;
+    if (!pin)
+        return BW_OK;
+    uint8_t digest[BW_SHA256_LEN];
+    int rc = bw_crypto_sha256(v->keys.sign_public, BW_ED25519_KEY_LEN, digest);
+    if (rc)
+        return rc;
+    if (bw_crypto_equal(digest, pin, BW_SHA256_LEN)) {
+        v->report->key_pinned = true;
+        return BW_OK;
+    }
+    audit_report_problem(v->report, 0,
+                         "the trail's signing key (" BW_AUDIT_KEYS_DIR "/" BW_AUDIT_SIGN_PUB_NAME
+                         ") is not the pinned one: the keys were replaced, or the pin is"
+                         " another trail's");
+    return BW_EMALFORMED;
+}
+
+/* After every record: the trail reaches what the anchor and the auditor
+ * say it must, and is anchored when it is signed. */
+static int check_end(struct verifier *v)
+{
+    struct bw_audit_verify_report *r = v->report;
+    uint64_t min_seq = v->options ? v->options->min_seq : 0;
+    if (v->anchor_problem)
+        audit_report_problem(r, 0, "the anchor (" ANCHOR_SHOWN ") %s", v->anchor_problem);
+    else if (v->have_anchor && v->anchor.seq > v->last_seq)
+        audit_anchor_report_short(&v->anchor, v->last_seq, r);
+    else if (v->have_anchor && v->anchor.seq > v->archived_last && !v->anchor_signed_seen)
+        audit_report_problem(r, v->anchor.seq,
+                             "checkpoint at record %" PRIu64
+                             " missing: the anchor names it, " BW_AUDIT_DB_NAME " does not hold it",
+                             v->anchor.seq);
+    else if (!v->have_anchor && v->newest_signed)
+        audit_anchor_report_missing(v->newest_signed, r);
+    else if (min_seq > v->last_seq)
+        audit_report_ends_before(r, v->last_seq, min_seq, "its required end");
+    return r->problem[0] ? BW_EMALFORMED : BW_OK;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+/* Nothing of a trail at all: no database, no keys (a new or a wiped
+ * state directory, or a wrong path). */
+static bool nothing_here(const char *state_dir)
+{
+    static const char *const names[] = {BW_AUDIT_DB_NAME, BW_AUDIT_KEYS_DIR};
+    for (size_t i = 0; i < BW_ARRAY_LEN(names); i++) {
+        char path[BW_AUDIT_PATH_MAX];
+        struct stat st;
+        if (audit_path(path, state_dir, names[i]) != BW_OK || lstat(path, &st) == 0 ||
+            errno != ENOENT)
+            return false;
+    }
+    return true;
+}
+
+/* The keys, the pin and the anchor: everything read before audit.db. */
+static int load_keys(struct verifier *v)
+{
+    struct bw_audit_verify_report *r = v->report;
+    int rc = audit_keys_load(v->state_dir, false, false, &v->keys);
+    if (rc == BW_ENOTFOUND && nothing_here(v->state_dir)) {
+        r->no_trail = true;
+        audit_report_problem(
+            r, 0, "no audit trail: neither " BW_AUDIT_DB_NAME " nor " BW_AUDIT_KEYS_DIR "/ exists");
+        return rc;
+    }
+    if (rc)
+        return report_unreadable(r, rc, "the audit keys in " BW_AUDIT_KEYS_DIR "/");
+    memcpy(r->public_key, v->keys.sign_public, sizeof(r->public_key));
+    r->have_public_key = true;
+    rc = check_pin(v);
+    if (rc == BW_OK)
+        rc = load_anchor(v);
+    if (rc == BW_OK)
+        rc = bw_crypto_mac_new(v->keys.mac_key, sizeof(v->keys.mac_key), &v->mac);
+    return rc;
+}
+
+static int open_trail(struct verifier *v)
+{
+    int rc = audit_store_open_ro(v->state_dir, &v->db);
+    if (rc == BW_ENOTFOUND && v->have_anchor) {
+        audit_anchor_report_short(&v->anchor, 0, v->report);
+        return BW_EMALFORMED;
+    }
+    if (rc)
+        return report_unreadable(v->report, rc, "the trail " BW_AUDIT_DB_NAME);
+    /* Reading through a mapping saves a copy per page; best effort. */
+    int mapped = audit_store_exec(v->db, "PRAGMA mmap_size=1073741824;");
+    (void)mapped;
+    /* One snapshot of all three tables while the daemon may append. */
+    if (audit_store_exec(v->db, "BEGIN;") != BW_OK)
+        return report_unreadable(v->report, BW_EIO, "the trail " BW_AUDIT_DB_NAME);
+    return BW_OK;
+}
+
 /* Everything but opening and closing. */
 static int verify_open_trail(struct verifier *v)
 {
     int rc = check_archive(v);
     if (rc == BW_OK)
         rc = check_records(v);
+    if (rc == BW_OK)
+        rc = check_end(v);
     return rc;
 }
 
-int bw_audit_verify(const char *state_dir, struct bw_audit_verify_report *report)
+int bw_audit_verify_with(const char *state_dir, const struct bw_audit_verify_options *options,
+                         struct bw_audit_verify_report *report)
 {
     memset(report, 0, sizeof(*report));
-    struct verifier v = {.state_dir = state_dir, .report = report};
-    int rc = audit_keys_load(state_dir, false, false, &v.keys);
-    if (rc)
-        return report_unreadable(report, rc == BW_EMALFORMED ? BW_EMALFORMED : rc,
-                                 "the audit keys in " BW_AUDIT_KEYS_DIR "/");
-    rc = bw_crypto_mac_new(v.keys.mac_key, sizeof(v.keys.mac_key), &v.mac);
-    if (rc == BW_OK) {
-        rc = audit_store_open_ro(state_dir, &v.db);
-        if (rc)
-            rc = report_unreadable(report, rc, "the trail " BW_AUDIT_DB_NAME);
-    }
-    /* Reading through a mapping saves a copy per page; best effort. */
-    if (rc == BW_OK) {
-        int mapped = audit_store_exec(v.db, "PRAGMA mmap_size=1073741824;");
-        (void)mapped;
-    }
-    /* One snapshot of all three tables while the daemon may append. */
-    if (rc == BW_OK && (rc = audit_store_exec(v.db, "BEGIN;")) != BW_OK)
-        rc = report_unreadable(report, BW_EIO, "the trail " BW_AUDIT_DB_NAME);
+    struct verifier v = {.state_dir = state_dir, .report = report, .options = options};
+    int rc = load_keys(&v);
+    if (rc == BW_OK)
+        rc = open_trail(&v);
     if (rc == BW_OK) {
         rc = verify_open_trail(&v);
         if (rc == BW_EIO)
@@ -419,6 +586,11 @@ int bw_audit_verify(const char *state_dir, struct bw_audit_verify_report *report
     audit_keys_clear(&v.keys);
     report->last_seq = v.last_seq;
     return rc;
+}
+
+int bw_audit_verify(const char *state_dir, struct bw_audit_verify_report *report)
+{
+    return bw_audit_verify_with(state_dir, NULL, report);
 }
 
 int bw_audit_verify_segment(const char *path, const char *state_dir,

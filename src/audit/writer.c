@@ -193,6 +193,7 @@ static int tx_commit(struct bw_audit *audit, bool force_checkpoint)
     if (signed_now) {
         audit->checkpoint_seq = last_seq;
         audit->unsigned_since_us = 0;
+        audit_anchor_prepare(audit, last_seq, audit->tx_ts_us, audit->tx_hash);
     } else if (audit->tx_count > 0 && audit->unsigned_since_us == 0) {
         audit->unsigned_since_us = now;
     }

@@ -174,11 +174,15 @@ static void settings_digest(const struct bw_project *p, char out[2 * BW_SHA256_L
 void bw_cli_audit_daemon_start(struct bw_audit *audit, const struct bw_project *project)
 {
     char hash[2 * BW_SHA256_LEN + 1], digest[2 * BW_SHA256_LEN + 1];
+    char signer[BW_AUDIT_FINGERPRINT_LEN];
     bw_crypto_hex(project->sha256, sizeof(project->sha256), hash);
     settings_digest(project, digest);
-    json_t *d =
-        json_pack("{s:s, s:I, s:s, s:s, s:s}", "version", BW_VERSION, "pid", (json_int_t)getpid(),
-                  "project", project->name, "project_sha256", hash, "settings_sha256", digest);
+    /* The trail's signing key, so that a key replaced between two starts
+     * shows in the trail and at the collector. */
+    bw_audit_signer_fingerprint(audit, signer);
+    json_t *d = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "version", BW_VERSION, "pid",
+                          (json_int_t)getpid(), "project", project->name, "project_sha256", hash,
+                          "settings_sha256", digest, "audit_sign_fingerprint", signer);
     record(audit,
            &(struct bw_audit_event){BW_AUDIT_EV_DAEMON_START, BW_AUDIT_SUCCESS, daemon_source, d});
     json_decref(d);

@@ -2,8 +2,8 @@
  *
  * The trail builder of support_trail.h: records made as the writer makes
  * them (audit_row_hash, audit_row_mac, audit_store_insert), checkpoints
- * signed with the trail's key, archiving through audit_segment_write in
- * the writer's transaction. Test support only; single thread.
+ * signed with the trail's key (and the anchor moved with each), archiving through
+ * audit_segment_write in the writer's transaction. Test support only; single thread.
  */
 #include "unit/audit/support_trail.h"
 
@@ -89,11 +89,14 @@ static int append_one(struct bw_test_trail *t)
 
 int bw_test_trail_checkpoint(struct bw_test_trail *t)
 {
-    uint8_t msg[AUDIT_CHECKPOINT_MSG_LEN], sig[BW_ED25519_SIG_LEN];
+    struct audit_anchor anchor;
     int64_t ts = t->ts_us + (int64_t)t->last_seq * 1000 + 1;
-    audit_checkpoint_message(t->last_seq, ts, t->last_hash, msg);
-    int rc = bw_crypto_sign(t->keys.signer, msg, sizeof(msg), sig);
-    return rc ? rc : audit_store_checkpoint(t->db, t->last_seq, ts, t->last_hash, sig);
+    int rc = audit_anchor_sign(t->keys.signer, t->last_seq, ts, t->last_hash, &anchor);
+    if (rc == BW_OK)
+        rc = audit_store_checkpoint(t->db, t->last_seq, ts, t->last_hash, anchor.sig);
+    /* The writer moves the anchor after its commit; inside the caller's
+     * transaction here, which for a test's trail comes to the same. */
+    return rc ? rc : audit_anchor_write(t->dir, &anchor);
 }
 
 int bw_test_trail_append(struct bw_test_trail *t, size_t n, size_t checkpoint_every)

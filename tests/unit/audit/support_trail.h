@@ -3,7 +3,7 @@
  * Test support: builds an audit trail directly with the store's own
  * functions (no writer thread) in a temporary state directory, the way
  * the writer lays it down: keys, records chained and MACed, signed
- * checkpoints, and archive segments rolled out of the database. Also a
+ * checkpoints with the anchor, and archive segments rolled out of the database. Also a
  * raw SQLite connection for tampering, as an attacker with file access
  * would (dropping the append-only triggers first). For the audit tests;
  * single thread.
@@ -11,7 +11,7 @@
 #ifndef BW_TEST_SUPPORT_TRAIL_H
 #define BW_TEST_SUPPORT_TRAIL_H
 
-#include "audit/internal.h"
+#include "audit/anchor_internal.h"
 
 struct bw_test_trail {
     char dir[256]; /* the state directory */
@@ -32,7 +32,8 @@ BW_MUST_CHECK int bw_test_trail_open(struct bw_test_trail *t);
  * quotes, backslashes, control bytes and non-ASCII text), signing a
  * checkpoint after every checkpoint_every-th record (0: none). */
 BW_MUST_CHECK int bw_test_trail_append(struct bw_test_trail *t, size_t n, size_t checkpoint_every);
-/* Signs a checkpoint at the newest record. */
+/* Signs a checkpoint at the newest record and writes the anchor
+ * (STATE/keys/audit-anchor) as the writer does. */
 BW_MUST_CHECK int bw_test_trail_checkpoint(struct bw_test_trail *t);
 /* Rolls records up to last (from the oldest in audit.db) into a segment
  * STATE/audit-archive/<name>, as the writer does: the segments row and

@@ -7,8 +7,11 @@
  * checked against a model of the records; paging 2,500 records 100 at a
  * time visits each once; paging while another thread appends on its own
  * connection sees every record exactly once and in order; no trail gives
- * BW_ENOTFOUND; the reader leaves audit.db byte for byte as it was and
- * its connection refuses writes; values are bound, never pasted; a
+ * BW_ENOTFOUND; the reader reads a trail it has no write permission on
+ * (as root, in a child that drops to an unprivileged uid, since modes
+ * bind no root), leaves audit.db as it was (bytes, inode, modification
+ * time) and no WAL frame, and its connection is read-only and refuses
+ * writes; values are bound, never pasted; a
  * failed allocation at open is BW_ENOMEM.
  *
  * Run as `test_audit_query --make-trail DIR N`, the binary instead makes
@@ -23,12 +26,16 @@
 
 #include "audit/internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* 2026-12-03T10:00:00Z; record i is i - 1 seconds later. */
@@ -480,38 +487,165 @@ static int sha256_file(const char *path, uint8_t out[BW_SHA256_LEN])
     return rc;
 }
 
+/* What a reader must leave as it was: a file's bytes, size, inode and
+ * modification time. */
+struct file_mark {
+    bool exists;
+    off_t size;
+    ino_t ino;
+    struct timespec mtime;
+    uint8_t sha256[BW_SHA256_LEN];
+};
+
+static void mark_file(const char *path, struct file_mark *m)
+{
+    struct stat st;
+    memset(m, 0, sizeof(*m));
+    if (stat(path, &st) != 0)
+        return;
+    m->exists = true;
+    m->size = st.st_size;
+    m->ino = st.st_ino;
+    m->mtime = st.st_mtim;
+    assert_int_equal(sha256_file(path, m->sha256), BW_OK);
+}
+
+static void assert_same_file(const struct file_mark *a, const struct file_mark *b)
+{
+    assert_true(a->exists && b->exists);
+    assert_int_equal(a->size, b->size);
+    assert_int_equal(a->ino, b->ino);
+    assert_int_equal(a->mtime.tv_sec, b->mtime.tv_sec);
+    assert_int_equal(a->mtime.tv_nsec, b->mtime.tv_nsec);
+    assert_memory_equal(a->sha256, b->sha256, BW_SHA256_LEN);
+}
+
+/* A WAL the reader may leave is an empty one: it never wrote a frame. */
+static void assert_wal_empty(const char *dir)
+{
+    char wal[128];
+    struct stat st;
+    assert_int_equal(bw_snprintf(wal, sizeof(wal), "%s/audit.db-wal", dir), BW_OK);
+    if (stat(wal, &st) == 0)
+        assert_int_equal(st.st_size, 0);
+}
+
+static int count_one(const struct bw_audit_entry *e, void *ctx)
+{
+    (void)e;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Opens a reader on dir and reads one page: how many records it got, or
+ * -1. No cmocka assertion, so that a forked child may call it. */
+static long read_page(const char *dir)
+{
+    struct bw_audit_reader *r = NULL;
+    if (bw_audit_reader_open(dir, &r) != BW_OK)
+        return -1;
+    struct bw_audit_filter filter;
+    bw_audit_filter_init(&filter);
+    size_t n = 0;
+    uint64_t next;
+    int rc = bw_audit_query(r, &filter, count_one, &n, &next);
+    bw_audit_reader_free(r);
+    return rc == BW_OK ? (long)n : -1;
+}
+
+#define UNPRIVILEGED 65534 /* nobody */
+
+/* As root, permission bits bind no one: the files go to an unprivileged
+ * uid, which a child becomes before it reads. It first checks that the
+ * denial holds for it (it cannot open the file for writing nor create a
+ * file beside it), so the read below proves the reader needs no write
+ * permission at all. Returns the child's exit status (0: read). */
+static void chown_trail(const char *dir, uid_t uid)
+{
+    static const char *const names[] = {"audit.db", "audit.db-wal", "audit.db-shm"};
+    char path[128];
+    assert_int_equal(chown(dir, uid, uid), 0);
+    for (size_t i = 0; i < BW_ARRAY_LEN(names); i++) {
+        assert_int_equal(bw_snprintf(path, sizeof(path), "%s/%s", dir, names[i]), BW_OK);
+        /* The WAL and its index are there when a reader was open before. */
+        assert_true(chown(path, uid, uid) == 0 || errno == ENOENT);
+    }
+}
+
+static int read_as_unprivileged(const char *dir, const char *db)
+{
+    chown_trail(dir, UNPRIVILEGED);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setgid(UNPRIVILEGED) != 0 || setuid(UNPRIVILEGED) != 0)
+            _exit(10);
+        char probe[128];
+        if (bw_snprintf(probe, sizeof(probe), "%s/probe", dir) != BW_OK)
+            _exit(11);
+        if (open(db, O_WRONLY | O_CLOEXEC) >= 0 || errno != EACCES ||
+            open(probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) >= 0 || errno != EACCES)
+            _exit(12);                         /* the files are not protected from this uid */
+        _exit(read_page(dir) == 100 ? 0 : 13); /* a full first page (the default limit) */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    chown_trail(dir, 0);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
 static void test_reader_never_writes(void **state)
 {
     struct fixture *f = *state;
-    char db[128];
+    char db[128], shm[128];
     assert_int_equal(bw_snprintf(db, sizeof(db), "%s/audit.db", f->dir), BW_OK);
+    assert_int_equal(bw_snprintf(shm, sizeof(shm), "%s/audit.db-shm", f->dir), BW_OK);
     bw_audit_reader_free(f->reader);
     f->reader = NULL;
-    uint8_t before[BW_SHA256_LEN], after[BW_SHA256_LEN];
-    assert_int_equal(sha256_file(db, before), BW_OK);
-    /* A read-only file in a read-only directory is enough to read it. */
+    struct file_mark before, after;
+    mark_file(db, &before);
+    assert_wal_empty(f->dir);
+
+    /* A read-only file in a read-only directory is enough to read it,
+     * for a uid that those modes bind. */
     assert_int_equal(chmod(db, 0400), 0);
     assert_int_equal(chmod(f->dir, 0500), 0);
+    if (geteuid() == 0) {
+        assert_int_equal(read_as_unprivileged(f->dir, db), 0);
+    } else {
+        assert_int_equal(bw_audit_reader_open(f->dir, &f->reader), BW_OK);
+        check_query(f->reader, "user=bob&result=failure");
+        bw_audit_reader_free(f->reader);
+        f->reader = NULL;
+    }
+    assert_int_equal(chmod(f->dir, 0700), 0);
+    assert_int_equal(chmod(db, 0600), 0);
+    mark_file(db, &after);
+    assert_same_file(&before, &after);
+    assert_wal_empty(f->dir);
+
+    /* Where the modes allow writing (and for root, always), the reader's
+     * connection is still read-only in SQLite's own eyes and refuses
+     * writes (query_only); the file stays as it was, byte for byte and
+     * in its times, and no frame reaches a WAL. */
     assert_int_equal(bw_audit_reader_open(f->dir, &f->reader), BW_OK);
     check_query(f->reader, "user=bob&result=failure");
     bw_audit_reader_free(f->reader);
     f->reader = NULL;
-    assert_int_equal(chmod(f->dir, 0700), 0);
-    assert_int_equal(chmod(db, 0600), 0);
-    assert_int_equal(sha256_file(db, after), BW_OK);
-    assert_memory_equal(before, after, BW_SHA256_LEN);
-
-    /* The connection it uses refuses writes even where the file allows
-     * them: query_only is on. */
     sqlite3 *ro = NULL;
     assert_int_equal(audit_store_open_ro(f->dir, &ro), BW_OK);
+    assert_int_equal(sqlite3_db_readonly(ro, "main"), 1);
     assert_int_not_equal(
         sqlite3_exec(ro, "INSERT INTO meta(key, value) VALUES('x', 1)", NULL, NULL, NULL),
         SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(ro, "CREATE TABLE evil(x)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(ro, "PRAGMA query_only=OFF; DELETE FROM meta", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(ro);
-    assert_int_equal(sha256_file(db, after), BW_OK);
-    assert_memory_equal(before, after, BW_SHA256_LEN);
+    mark_file(db, &after);
+    assert_same_file(&before, &after);
+    assert_wal_empty(f->dir);
 }
 
 /* ---- paging while another thread appends ------------------------------------- */

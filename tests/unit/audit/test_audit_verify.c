@@ -4,13 +4,15 @@
  * (src/audit/verify.c, segment.c, segment_verify.c, export.c), on trails
  * built by support_trail.c: a clean trail and an archived one verify
  * with the right counts; each kind of tampering (a changed detail, a
- * deleted row, swapped rows, a truncated tail, a replaced MAC key or
+ * deleted row, swapped rows, a truncated tail, a record repeated, out of
+ * order or with an invalid sequence number, a replaced MAC key or
  * public key, a changed, shortened or re-signed segment, a missing
  * segment file) is caught and the report names the record; export and
  * standalone segment checks round-trip; export refuses an existing file,
  * an empty range and a changed database; malformed segment files (every
  * truncation and every single-bit change of a real one, and garbage) are
- * refused without crashing.
+ * refused without crashing. The anchor and key pinning are in
+ * test_audit_anchor.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,8 +87,10 @@ static void test_empty_and_missing_trail(void **state)
     struct bw_audit_verify_report r;
     assert_int_equal(bw_audit_verify(t->dir, &r), BW_OK);
     assert_int_equal(r.records, 0);
+    assert_int_equal(r.anchor_seq, 0);
     assert_int_equal(bw_audit_verify("/nonexistent/bw-state", &r), BW_ENOTFOUND);
-    assert_non_null(strstr(r.problem, "not found"));
+    assert_true(r.no_trail);
+    assert_string_equal(r.problem, "no audit trail: neither audit.db nor keys/ exists");
 }
 
 static void test_changed_detail_named(void **state)
@@ -190,6 +194,43 @@ static void test_changed_checkpoint_named(void **state)
     assert_int_equal(bw_test_trail_append(t, 30, 10), BW_OK);
     tamper(t, "UPDATE checkpoints SET ts_us = ts_us + 1 WHERE seq = 20;");
     expect_bad(t, 20, "checkpoint at record 20: signature does not hold");
+}
+
+/* ---- sequence problems are named for what they are ------------------------ */
+
+/* Keeps copies of records 3 and 5 aside, then archives 1..5 of a
+ * ten-record trail. */
+static void archived_with_copies(struct bw_test_trail *t)
+{
+    assert_int_equal(bw_test_trail_append(t, 10, 5), BW_OK);
+    assert_int_equal(bw_test_trail_tamper(
+                         t->dir, "CREATE TABLE kept AS SELECT * FROM records WHERE seq IN (3, 5);"),
+                     BW_OK);
+    assert_int_equal(bw_test_trail_archive(t, 5, NULL), BW_OK);
+}
+
+static void test_duplicate_record_named(void **state)
+{
+    struct bw_test_trail *t = *state;
+    archived_with_copies(t);
+    tamper(t, "INSERT INTO records SELECT * FROM kept WHERE seq = 5;");
+    expect_bad(t, 5, "record 5 appears twice: the sequence repeats 5 (record 6 expected)");
+}
+
+static void test_backward_record_named(void **state)
+{
+    struct bw_test_trail *t = *state;
+    archived_with_copies(t);
+    tamper(t, "INSERT INTO records SELECT * FROM kept WHERE seq = 3;");
+    expect_bad(t, 3, "record 3 out of order: it follows record 5 (record 6 expected)");
+}
+
+static void test_invalid_sequence_named(void **state)
+{
+    struct bw_test_trail *t = *state;
+    assert_int_equal(bw_test_trail_append(t, 10, 0), BW_OK);
+    tamper(t, "UPDATE records SET seq = -7 WHERE seq = 7;");
+    expect_bad(t, 1, "a record has the invalid sequence number -7 (record 1 expected)");
 }
 
 /* ---- the archive --------------------------------------------------------- */
@@ -528,6 +569,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replaced_mac_key_names_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replaced_public_key_names_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_checkpoint_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_record_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backward_record_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_sequence_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archived_trail_verifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fully_archived_trail_verifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_changed_byte_named, setup, teardown),
