@@ -201,11 +201,23 @@ void bw_cli_audit_daemon_stop(struct bw_audit *audit, const char *reason)
     json_decref(d);
 }
 
+int bw_cli_audit_open_offline(const char *state_dir, struct bw_audit **out)
+{
+    struct bw_audit_config cfg;
+    bw_audit_config_defaults(&cfg, state_dir);
+    /* Without the project, its limits are unknown: this short opening
+     * must not archive or refuse by the defaults' measure. */
+    cfg.max_bytes = 0;
+    cfg.max_age_days = 0;
+    cfg.threshold_count = 0;
+    return bw_audit_open(&cfg, out);
+}
+
 void bw_cli_audit_project_refused(const char *state_dir, const char *project_dir,
                                   size_t error_count, const char *first_error)
 {
     struct bw_audit *audit = NULL;
-    int rc = bw_cli_audit_open(NULL, project_dir, state_dir, &audit);
+    int rc = bw_cli_audit_open_offline(state_dir, &audit);
     if (rc) {
         bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT, "cannot open the audit trail to record the refusal: %s",
                bw_strerror(rc));
@@ -258,6 +270,23 @@ void bw_cli_audit_request_malformed(struct bw_audit *audit, uid_t uid, pid_t pid
     record(audit, &(struct bw_audit_event){BW_AUDIT_EV_CONTROL_REQUEST_MALFORMED, BW_AUDIT_FAILURE,
                                            src, d});
     json_decref(d);
+}
+
+int bw_cli_audit_exported(struct bw_audit *audit, uid_t uid, pid_t pid,
+                          const struct bw_cli_export_note *note, uint64_t *seq)
+{
+    char name[64], addr[64];
+    struct bw_audit_source src;
+    peer_source(uid, pid, name, sizeof(name), addr, sizeof(addr), &src);
+    json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s}", "file", note->file, "first_seq",
+                          (json_int_t)note->first_seq, "last_seq", (json_int_t)note->last_seq,
+                          "records", (json_int_t)note->records, "file_sha256", note->sha256);
+    if (!d)
+        return BW_ENOMEM;
+    int rc = bw_audit_record(
+        audit, &(struct bw_audit_event){BW_AUDIT_EV_AUDIT_EXPORTED, BW_AUDIT_SUCCESS, src, d}, seq);
+    json_decref(d);
+    return rc;
 }
 
 void bw_cli_audit_archive_requested(struct bw_audit *audit, uid_t uid, pid_t pid, int rc,

@@ -221,9 +221,20 @@ static int export_run(const struct bw_cli_args *args)
     uint64_t n = 0;
     int rc = bw_audit_export(state, first, last, out, &n);
     switch (rc) {
-    case BW_OK:
+    case BW_OK: {
         printf("audit export: %" PRIu64 " records written to %s\n", n, out);
-        return BW_CLI_EXIT_OK;
+        uint64_t seq = 0;
+        rc = bw_cli_export_record(state, out, &seq);
+        if (rc == BW_OK) {
+            printf("audit export: recorded in the trail as audit.exported, record %" PRIu64 "\n",
+                   seq);
+            return BW_CLI_EXIT_OK;
+        }
+        bw_cli_errorf("audit export: %s was written but the export could not be recorded in the "
+                      "trail (%s)",
+                      out, bw_strerror(rc));
+        return BW_CLI_EXIT_FAIL;
+    }
     case BW_EEXIST:
         bw_cli_errorf("audit export: %s exists; it is never overwritten", out);
         break;

@@ -317,6 +317,26 @@ static void op_audit_archive(struct bw_cli_plant *plant, const struct bw_cli_req
                                                                   : "failed"));
 }
 
+/* `bulwark audit export` says what it wrote; the daemon records it with
+ * who asked (the peer's credentials, not anything the request says). */
+static void op_audit_exported(struct bw_cli_plant *plant, const struct bw_cli_request *req,
+                              struct bw_buf *reply)
+{
+    if (!plant->audit) {
+        reply_write_error(reply, "no_audit", "this daemon keeps no audit trail");
+        return;
+    }
+    uint64_t seq = 0;
+    int rc =
+        bw_cli_audit_exported(plant->audit, req->peer_uid, req->peer_pid, &req->export_note, &seq);
+    if (rc) {
+        reply_write_error(reply, "audit_unavailable",
+                          "the audit trail cannot record the export now");
+        return;
+    }
+    reply_json(reply, json_pack("{s:b, s:I}", "ok", 1, "seq", (json_int_t)seq));
+}
+
 void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
                        struct bw_cli_reply_cursor *cursor, struct bw_buf *reply)
 {
@@ -333,6 +353,9 @@ void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
         return;
     case BW_CLI_OP_AUDIT_ARCHIVE:
         op_audit_archive(plant, req, reply);
+        return;
+    case BW_CLI_OP_AUDIT_EXPORTED:
+        op_audit_exported(plant, req, reply);
         return;
     }
 }

@@ -16,7 +16,7 @@
 struct op_spec {
     const char *name;
     enum bw_cli_op op;
-    const char *keys[3];
+    const char *keys[6];
 };
 
 static const struct op_spec op_specs[] = {
@@ -24,6 +24,9 @@ static const struct op_spec op_specs[] = {
     {"tags", BW_CLI_OP_TAGS, {"prefix", NULL}},
     {"write", BW_CLI_OP_WRITE, {"tag", "value", NULL}},
     {"audit_archive", BW_CLI_OP_AUDIT_ARCHIVE, {NULL}},
+    {"audit_exported",
+     BW_CLI_OP_AUDIT_EXPORTED,
+     {"file", "first_seq", "last_seq", "records", "sha256", NULL}},
 };
 
 static int fail(struct bw_cli_proto_error *err, int rc, const char *code, const char *fmt, ...)
@@ -175,6 +178,56 @@ static int parse_value(const json_t *v, struct bw_cli_request *out, struct bw_cl
     }
 }
 
+static int parse_count(const json_t *obj, const char *key, uint64_t *out,
+                       struct bw_cli_proto_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return fail(err, BW_EMALFORMED, "bad_request", "op \"audit_exported\" needs \"%s\"", key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return fail(err, BW_EMALFORMED, "bad_request", "\"%s\" must be a whole number, 0 or more",
+                    key);
+    *out = (uint64_t)json_integer_value(v);
+    return BW_OK;
+}
+
+static bool lower_hex(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* The note of an export: the file's name is recorded, never echoed. */
+static int parse_export_note(const json_t *obj, struct bw_cli_export_note *out,
+                             struct bw_cli_proto_error *err)
+{
+    int rc = parse_count(obj, "first_seq", &out->first_seq, err);
+    if (rc == BW_OK)
+        rc = parse_count(obj, "last_seq", &out->last_seq, err);
+    if (rc == BW_OK)
+        rc = parse_count(obj, "records", &out->records, err);
+    if (rc)
+        return rc;
+    if (out->last_seq < out->first_seq)
+        return fail(err, BW_EMALFORMED, "bad_request", "\"last_seq\" is before \"first_seq\"");
+    const json_t *v = json_object_get(obj, "sha256");
+    if (!json_is_string(v) || json_string_length(v) != 64 ||
+        !lower_hex(json_string_value(v), json_string_length(v)))
+        return fail(err, BW_EMALFORMED, "bad_request",
+                    "\"sha256\" must be 64 lower-case hexadecimal digits");
+    memcpy(out->sha256, json_string_value(v), 65);
+    v = json_object_get(obj, "file");
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        json_string_length(v) > BW_CLI_EXPORT_FILE_MAX ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return fail(err, BW_EMALFORMED, "bad_request", "\"file\" must be a path of 1 to %d bytes",
+                    BW_CLI_EXPORT_FILE_MAX);
+    memcpy(out->file, json_string_value(v), json_string_length(v) + 1);
+    return BW_OK;
+}
+
 static const struct op_spec *find_op(const json_t *op)
 {
     for (size_t i = 0; i < BW_ARRAY_LEN(op_specs); i++)
@@ -214,6 +267,8 @@ static int parse_fields(const json_t *obj, const struct op_spec *spec, struct bw
         rc = parse_prefix(v, out, err);
     if (rc)
         return rc;
+    if (spec->op == BW_CLI_OP_AUDIT_EXPORTED)
+        return parse_export_note(obj, &out->export_note, err);
     if (spec->op != BW_CLI_OP_WRITE)
         return BW_OK;
     if ((v = json_object_get(obj, "tag")) == NULL)

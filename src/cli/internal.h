@@ -108,7 +108,21 @@ extern const struct bw_cli_command bw_cli_audit_archive_command;
 #define BW_CLI_NAME_BUF (BW_TAG_NAME_MAX + 1)
 #define BW_CLI_TEXT_BUF (BW_TAG_STRING_MAX + 1)
 
-enum bw_cli_op { BW_CLI_OP_STATUS = 0, BW_CLI_OP_TAGS, BW_CLI_OP_WRITE, BW_CLI_OP_AUDIT_ARCHIVE };
+enum bw_cli_op {
+    BW_CLI_OP_STATUS = 0,
+    BW_CLI_OP_TAGS,
+    BW_CLI_OP_WRITE,
+    BW_CLI_OP_AUDIT_ARCHIVE,
+    BW_CLI_OP_AUDIT_EXPORTED,
+};
+
+/* What `bulwark audit export` wrote, for the daemon to record. */
+#define BW_CLI_EXPORT_FILE_MAX 1024
+struct bw_cli_export_note {
+    uint64_t first_seq, last_seq, records;
+    char sha256[65]; /* lower-case hex of the file's SHA-256 */
+    char file[BW_CLI_EXPORT_FILE_MAX + 1];
+};
 
 /* A validated request. The value's string (v.s) points into text. */
 struct bw_cli_request {
@@ -117,6 +131,7 @@ struct bw_cli_request {
     char tag[BW_CLI_NAME_BUF];
     struct bw_value value;
     char text[BW_CLI_TEXT_BUF];
+    struct bw_cli_export_note export_note; /* op audit_exported */
     /* Who sent it: set by the control server from SO_PEERCRED, not by
      * the parser. */
     uid_t peer_uid;
@@ -308,7 +323,11 @@ BW_MUST_CHECK int bw_cli_audit_open(const struct bw_project *project, const char
 /* daemon.start (version, project hash, settings digest), project.loaded. */
 void bw_cli_audit_daemon_start(struct bw_audit *audit, const struct bw_project *project);
 void bw_cli_audit_daemon_stop(struct bw_audit *audit, const char *reason);
-/* Opens the trail with the defaults just to record a refused project. */
+/* Opens the trail in state_dir for a few records while no daemon runs
+ * (the caller holds the state lock): no size or age limit applies, since
+ * the project's are not known. Errors as bw_audit_open. Main thread. */
+BW_MUST_CHECK int bw_cli_audit_open_offline(const char *state_dir, struct bw_audit **out);
+/* Opens the trail offline just to record a refused project. */
 void bw_cli_audit_project_refused(const char *state_dir, const char *project_dir,
                                   size_t error_count, const char *first_error);
 /* Control thread: a refused peer, a malformed request, a tag write. Each
@@ -323,6 +342,18 @@ void bw_cli_audit_request_malformed(struct bw_audit *audit, uid_t uid, pid_t pid
  * thread. */
 BW_MUST_CHECK int bw_cli_audit_tag_write_request(struct bw_audit *audit, uid_t uid, pid_t pid,
                                                  const char *tag, json_t *new_take);
+/* Records audit.exported: what `bulwark audit export` wrote, and who ran
+ * it (uid, pid). *seq gets the record's number. Errors as
+ * bw_audit_record. Control thread, or a tool's main thread. */
+BW_MUST_CHECK int bw_cli_audit_exported(struct bw_audit *audit, uid_t uid, pid_t pid,
+                                        const struct bw_cli_export_note *note, uint64_t *seq);
+/* Puts a finished export on record (export_note.c): the file as read
+ * back (range, records, SHA-256), through the running daemon, or offline
+ * under the state lock when none runs. *seq gets the record's number.
+ * BW_EMALFORMED when the file does not verify, BW_ENOTFOUND when no daemon
+ * answers although the state is locked, other errors as bw_audit_record
+ * and bw_cli_control_call (which prints them). Main thread. */
+BW_MUST_CHECK int bw_cli_export_record(const char *state_dir, const char *file, uint64_t *seq);
 /* Who asked the daemon to archive, and what came of it (control thread). */
 void bw_cli_audit_archive_requested(struct bw_audit *audit, uid_t uid, pid_t pid, int rc,
                                     uint64_t first, uint64_t last);

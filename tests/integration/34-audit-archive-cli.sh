@@ -62,7 +62,26 @@ row=$(sqlite3 -batch -noheader "$DB" "SELECT source_name || '|' || result || '|'
     || fail "audit.space_freed not recorded"
 [ "$(sqlite3 -batch -noheader "$DB" "SELECT min(seq) FROM records")" = $((last + 1)) ] \
     || fail "the database does not start right after the segment"
+# An export while the daemon runs: the daemon records it.
+expect_status 0 "export while running" "$BW_BIN" audit export --state "$STATE" --out "$TMP/export1.jsonl" \
+    --from-seq $((last + 1)) --to-seq $((last + 50))
+expect_output "^audit export: 50 records written to $TMP/export1.jsonl$" "export reports the count"
+expect_output "recorded in the trail as audit.exported, record [0-9]+$" "export says it is on record"
+expect_status 0 "verify-segment of the export" "$BW_BIN" audit verify-segment "$TMP/export1.jsonl" --state "$STATE"
+sum=$(sha256sum "$TMP/export1.jsonl" | cut -d' ' -f1)
+row=$(sqlite3 -batch -noheader "$DB" "SELECT source_name || '|' || details FROM records WHERE type='audit.exported'")
+[ "$row" = "$user|{\"file\":\"$TMP/export1.jsonl\",\"file_sha256\":\"$sum\",\"first_seq\":$((last + 1)),\"last_seq\":$((last + 50)),\"records\":50}" ] \
+    || fail "export not on record as expected: $row"
+expect_status 1 "export over an existing file" "$BW_BIN" audit export --state "$STATE" --out "$TMP/export1.jsonl"
+expect_output "exists; it is never overwritten" "an existing file is refused"
+pass "an export while the daemon runs is on record with its file, hash and range"
+
 stop_daemon "$DAEMON_PID" TERM
+# And with no daemon: the command records it itself, under the state lock.
+expect_status 0 "export offline" "$BW_BIN" audit export --state "$STATE" --out "$TMP/export2.jsonl"
+expect_output "recorded in the trail as audit.exported" "the offline export is on record"
+[ "$(sqlite3 -batch -noheader "$DB" "SELECT count(*) FROM records WHERE type='audit.exported' AND details LIKE '%export2.jsonl%'")" = 1 ] \
+    || fail "the offline export is not on record"
 expect_status 0 "verify with the segment" "$BW_BIN" audit verify --state "$STATE"
 expect_output "1 segments?" "verify checked the segment"
-pass "who asked is on record; the trail and its segment verify"
+pass "who asked is on record; exports are on record; the trail and its segment verify"

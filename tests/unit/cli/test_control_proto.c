@@ -31,6 +31,17 @@ static void test_status_ok(void **state)
     assert_int_equal(parse("  { \"op\" : \"status\" }  \r", &req, &err), BW_OK);
     assert_int_equal(parse("{\"op\":\"audit_archive\"}", &req, &err), BW_OK);
     assert_int_equal(req.op, BW_CLI_OP_AUDIT_ARCHIVE);
+    const char *note = "{\"op\":\"audit_exported\",\"file\":\"/media/worm/a.jsonl\","
+                       "\"first_seq\":5,\"last_seq\":9,\"records\":5,\"sha256\":"
+                       "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}";
+    assert_int_equal(parse(note, &req, &err), BW_OK);
+    assert_int_equal(req.op, BW_CLI_OP_AUDIT_EXPORTED);
+    assert_string_equal(req.export_note.file, "/media/worm/a.jsonl");
+    assert_int_equal(req.export_note.first_seq, 5);
+    assert_int_equal(req.export_note.last_seq, 9);
+    assert_int_equal(req.export_note.records, 5);
+    assert_string_equal(req.export_note.sha256,
+                        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 }
 
 static void test_tags_ok(void **state)
@@ -135,6 +146,34 @@ static const struct bad_case bad_cases[] = {
     {"{\"op\":\"write\",\"tag\":\"A\",\"value\":01}", BW_EMALFORMED, "malformed"},
     {"{\"op\":\"audit_archive\",\"tag\":\"A\"}", BW_EMALFORMED, "bad_request"},
     {"{\"op\":\"audit-archive\"}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\"}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"f\",\"first_seq\":1,\"last_seq\":2,\"records\":2}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"f\",\"first_seq\":-1,\"last_seq\":2,\"records\":2,"
+     "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"f\",\"first_seq\":3,\"last_seq\":2,\"records\":2,"
+     "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"f\",\"first_seq\":1,\"last_seq\":2,\"records\":2.5,"
+     "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"f\",\"first_seq\":1,\"last_seq\":2,\"records\":2,"
+     "\"sha256\":\"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\"}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"f\",\"first_seq\":1,\"last_seq\":2,\"records\":2,"
+     "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\"}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"\",\"first_seq\":1,\"last_seq\":2,\"records\":2,"
+     "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":7,\"first_seq\":1,\"last_seq\":2,\"records\":2,"
+     "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+     BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"audit_exported\",\"file\":\"f\",\"first_seq\":1,\"last_seq\":2,\"records\":2,"
+     "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"tag\":"
+     "\"A\"}",
+     BW_EMALFORMED, "bad_request"},
     {"{\"op\":\"status\xff\"}", BW_EMALFORMED, "malformed"},
     {"{\"op\":\"\xc3\"}", BW_EMALFORMED, "malformed"},
 };
