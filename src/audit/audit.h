@@ -6,8 +6,9 @@
  * records back with filters and a cursor, bw_audit_verify() to check the
  * whole trail offline.
  *
- * Records live in STATE/audit.db (SQLite, WAL, synchronous=FULL); the
- * schema refuses UPDATE and DELETE. Each record holds the SHA-256 of its
+ * Records live in STATE/audit.db (SQLite, WAL; the writer's commits are
+ * made durable by an explicit fdatasync shared by every record committed
+ * meanwhile: group commit); the schema refuses UPDATE and DELETE. Each record holds the SHA-256 of its
  * predecessor and an HMAC-SHA256 under STATE/keys/audit-mac.key; every N
  * records or T seconds a checkpoint is signed with the Ed25519 key in
  * STATE/keys/audit-sign.key. When the trail reaches its size or age

@@ -2,7 +2,8 @@
  *
  * STATE/audit.db: the schema and the statements the writer, the reader
  * and the verifier use. WAL with synchronous=FULL, so a committed
- * transaction is on disk when COMMIT returns. Triggers refuse every
+ * transaction is on disk when COMMIT returns, except for the writer,
+ * which turns it to NORMAL and syncs the WAL itself (sync.c). Triggers refuse every
  * UPDATE and DELETE of records and checkpoints; the only delete allowed
  * is the writer's own roll into the archive, through a function that
  * only its connection registers (bw_audit_archiving()), so no other
