@@ -5,7 +5,9 @@
  *   record.c     secret redaction, the canonical bytes, hash and MAC
  *   keys.c       the MAC key and the signing key in STATE/keys/
  *   store.c      the SQLite schema and statements of audit.db
- *   segment.c    signed segment files (archive and export)
+ *   segment.c    signed segment files (archive and export);
+ *                segment_verify.c reads and checks them
+ *   anchor.c     the anchor outside audit.db (anchor_internal.h)
  *   writer.c     the writer thread: group commit, checkpoints, failure
  *   sync.c       the syncer thread: fdatasync, then wake the producers
  *   capacity.c   size and age limits, thresholds, rolling to the archive
@@ -13,6 +15,7 @@
  *   clock.c      time-source health (adjtimex)
  *   filter.c     query filters from text; query.c the reader
  *   verify.c     offline verification; export.c export of a range
+ *   util.c       paths inside the state directory
  *   forward*.c   syslog forwarding (forward_internal.h)
  */
 #ifndef BW_AUDIT_INTERNAL_H
