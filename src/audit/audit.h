@@ -8,11 +8,10 @@
  *
  * Records live in STATE/audit.db (SQLite, WAL; the writer's commits are
  * made durable by an explicit fdatasync shared by every record committed
- * meanwhile: group commit); the schema refuses UPDATE and DELETE. Each record holds the SHA-256 of its
- * predecessor and an HMAC-SHA256 under STATE/keys/audit-mac.key; every N
- * records or T seconds a checkpoint is signed with the Ed25519 key in
- * STATE/keys/audit-sign.key. When the trail reaches its size or age
- * limit, the oldest records are rolled into signed segment files in
+ * meanwhile: group commit); the schema refuses UPDATE and DELETE. Each record holds the SHA-256 of
+ * its predecessor and an HMAC-SHA256 under STATE/keys/audit-mac.key; every N records or T seconds a
+ * checkpoint is signed with the Ed25519 key in STATE/keys/audit-sign.key. When the trail reaches
+ * its size or age limit, the oldest records are rolled into signed segment files in
  * STATE/audit-archive/ (the chain continues across them), or operations
  * are refused, as the project chooses. docs/internals/audit.md has the
  * formats; docs/audit-events.md the catalogue of event IDs.

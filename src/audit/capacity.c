@@ -18,6 +18,10 @@
 
 #define AGE_CHECK_INTERVAL_US (60 * 1000000LL)
 #define FS_CHECK_INTERVAL_US (10 * 1000000LL)
+/* The trail's size is measured again after this long, or once this
+ * fraction of its limit (1/N) may have been added since. */
+#define MEASURE_INTERVAL_US (250 * 1000LL)
+#define MEASURE_FRACTION 400
 #define ARCHIVE_RETRY_MIN_US (5 * 1000000LL)
 #define ARCHIVE_RETRY_MAX_US (300 * 1000000LL)
 /* Below this much free space the file system is reported even when the
@@ -163,8 +167,10 @@ int audit_capacity_archive_now(struct bw_audit *audit, uint64_t *first, uint64_t
     int rc = audit_store_used_bytes(audit->db, &used);
     if (rc == BW_OK)
         rc = archive_for_size(audit, used > 0 ? used : 1, "administrator's request", first, last);
-    if (rc == BW_OK)
+    if (rc == BW_OK) {
+        audit->measure_at_us = 0;
         audit_capacity_check(audit); /* the trail may be below its limit now */
+    }
     return rc;
 }
 
@@ -299,17 +305,38 @@ static void archive_result(struct bw_audit *audit, int rc, const char *why)
                            false);
 }
 
+/* Whether the size may have moved enough to be worth measuring. */
+static bool measure_due(struct bw_audit *audit, int64_t now)
+{
+    if (now >= audit->measure_at_us)
+        return true;
+    return audit->max_bytes && audit->unmeasured_bytes >= audit->max_bytes / MEASURE_FRACTION;
+}
+
+void audit_capacity_note(struct bw_audit *audit, const struct audit_row *row)
+{
+    /* The row's text, its hashes and some overhead per row and index entry. */
+    audit->unmeasured_bytes += strlen(row->details) + strlen(row->source_name) +
+                               (row->source_address ? strlen(row->source_address) : 0) +
+                               strlen(row->type) + 2 * BW_SHA256_LEN + 96;
+}
+
 void audit_capacity_check(struct bw_audit *audit)
 {
     if (!audit->db)
+        return;
+    int64_t now = bw_clock_monotonic_us();
+    bool age_due = audit->max_age_days && now >= audit->age_check_at_us;
+    if (!measure_due(audit, now) && !age_due && now < audit->fs_check_at_us)
         return;
     uint64_t used;
     unsigned pct;
     if (measure(audit, &used, &pct) != BW_OK)
         return;
+    audit->unmeasured_bytes = 0;
+    audit->measure_at_us = now + MEASURE_INTERVAL_US;
     report_thresholds(audit, pct, used);
     check_filesystem(audit, used);
-    int64_t now = bw_clock_monotonic_us();
     bool may_archive = !audit->archive_failing || now >= audit->archive_retry_at_us;
     bool at_limit = audit->max_bytes && used >= audit->max_bytes;
     if (at_limit && audit->when_full == BW_AUDIT_FULL_ARCHIVE) {
@@ -342,7 +369,7 @@ void audit_capacity_check(struct bw_audit *audit)
                                          (json_int_t)audit->max_bytes),
                                false);
     }
-    if (audit->max_age_days && now >= audit->age_check_at_us && may_archive) {
+    if (age_due && may_archive) {
         audit->age_check_at_us = now + AGE_CHECK_INTERVAL_US;
         archive_result(audit, archive_for_age(audit), "age limit");
     }

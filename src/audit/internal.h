@@ -324,6 +324,11 @@ struct bw_audit {
      * commit, and reported once per outage. */
     bool archive_failing;
     int64_t archive_retry_at_us, archive_backoff_us;
+    /* Bytes inserted since the size was last measured (estimated), and
+     * when it is measured again regardless: measuring costs three
+     * queries, too much for every commit of a busy trail. */
+    uint64_t unmeasured_bytes;
+    int64_t measure_at_us;
     /* The file system's free space, checked now and then. */
     int64_t fs_check_at_us;
     bool fs_low_reported;
@@ -361,8 +366,13 @@ void audit_writer_disconnect(struct bw_audit *audit);
 /* Signs a checkpoint at the newest durable record if it is unsigned. */
 BW_MUST_CHECK int audit_writer_checkpoint(struct bw_audit *audit);
 
-/* After a commit: measure, report thresholds, apply the full policy and
- * the age limit (capacity.c). Writer thread. */
+/* Counts a row the writer inserted towards the next measurement of the
+ * trail's size. Writer thread. */
+void audit_capacity_note(struct bw_audit *audit, const struct audit_row *row);
+/* After a commit: measure (when 250 ms have passed or 1/400 of the limit
+ * may have been added since the last time), report thresholds, apply the
+ * full policy and the age limit, watch the file system (capacity.c).
+ * Writer thread. */
 void audit_capacity_check(struct bw_audit *audit);
 /* Archives the oldest records now, as at the size limit; the range in
  * *first..*last (0, 0: nothing to archive). Writer thread. */

@@ -162,6 +162,31 @@ static json_t *redacted_copy(const json_t *v, int depth)
     return json_deep_copy(v);
 }
 
+/* Whether v holds a secret key or is nested deeper than redacted_copy
+ * keeps, i.e. whether it must be copied before it is stored. */
+static bool needs_redaction(const json_t *v, int depth)
+{
+    if (depth > 32)
+        return true;
+    const char *k;
+    json_t *child;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, child)
+        {
+            if (audit_key_is_secret(k) || needs_redaction(child, depth + 1))
+                return true;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, child)
+        {
+            if (needs_redaction(child, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
 int audit_details_encode(const json_t *details, char **out)
 {
     *out = NULL;
@@ -171,10 +196,13 @@ int audit_details_encode(const json_t *details, char **out)
     }
     if (!json_is_object(details))
         return BW_EINVAL;
-    json_t *clean = redacted_copy(details, 0);
-    if (!clean)
+    /* Most details hold no secret: they are written as they are. */
+    bool redact = needs_redaction(details, 0);
+    json_t *clean = redact ? redacted_copy(details, 0) : NULL;
+    if (redact && !clean)
         return BW_ENOMEM;
-    char *text = json_dumps(clean, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    char *text =
+        json_dumps(clean ? clean : details, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
     json_decref(clean);
     if (!text)
         return BW_ENOMEM;

@@ -154,6 +154,7 @@ static int tx_insert(struct bw_audit *audit, struct audit_pending *first, size_t
             rc = audit_store_insert(audit->insert, row);
         if (rc)
             return rc;
+        audit_capacity_note(audit, row);
         memcpy(audit->tx_hash, row->hash, sizeof(audit->tx_hash));
         audit->tx_ts_us = row->ts_us;
         audit->tx_seq = row->seq;
