@@ -279,8 +279,9 @@ int main(int argc, char **argv)
            (unsigned long long)lost);
     printf("engine: rounds %.0f %.0f %.0f updates/s; baseline rounds %.0f %.0f %.0f\n", engines[0],
            engines[1], engines[2], baselines[0], baselines[1], baselines[2]);
-    printf("engine: median %.0f updates/s; baseline (bare rings + copies) median %.0f updates/s; "
-           "ratio %.2f (target >= 0.30); absolute %.2f of 2,000,000 (target >= 1.00)\n",
-           engine, baseline, engine / baseline, engine / 2e6);
+    printf(
+        "engine: median %.0f updates/s; baseline (bare rings + copies) median %.0f updates/s; "
+        "ratio %.2f (target >= 0.30); %.2f times the 2,000,000 updates/s target (target >= 1.00)\n",
+        engine, baseline, engine / baseline, engine / 2e6);
     return 0;
 }
