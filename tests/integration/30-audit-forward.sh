@@ -57,10 +57,14 @@ pass "after the outage, records 1..$(trail_last) reached the collector exactly o
 # ---- the collector is stopped gracefully in the middle of a burst -----------
 
 # A backlog builds up while the collector is down; a writer keeps adding
-# records meanwhile. Once the collector has taken ~1000 records of the
-# backlog, it gets SIGTERM: rsyslog stops reading, writes out what it has
-# read and resets the connection, dropping what its kernel had received
-# but it had not read. With TLS 1.3 the forwarder's position moves only
+# records meanwhile. Once the forwarder's position has moved 1000
+# records into the backlog, the collector is frozen for 0.5 s (SIGSTOP:
+# its kernel goes on taking and acknowledging data until its buffer is
+# full; this also pins the moment of the stop inside the backlog, since
+# rsyslog takes longer to stop than the forwarder takes to send it all),
+# then stopped gracefully (SIGTERM, SIGCONT): rsyslog writes out what it has read and
+# resets the connection, dropping what its kernel had received but it
+# had not read. With TLS 1.3 the forwarder's position moves only
 # when the collector's TLS layer has read a batch, so nothing may be
 # lost; the batch in flight may be sent again (at most 500 records after
 # the position), never more than twice.
@@ -70,20 +74,49 @@ fast_writes 3000 || fail "the backlog could not be written"
 backlog_last=$(trail_last)
 fast_writes 1500 >"$TMP/writer.out" 2>&1 &
 writer=$!
-base=$(stat -c %s "$RECEIVED")
+target=$(($(sed -E 's/.*"seq":([0-9]+).*/\1/' "$STATE/audit-forward.state") + 1000))
 lost_before=$(grep -c "$PATTERN_FWD lost: " "$LOG")
-start_rsyslog
-python3 - "$RECEIVED" "$RS_PID" "$base" 600000 "$WAIT_S" <<'PY' || fail "the collector never took the backlog"
-import os, signal, sys, time
-path, pid, base, more, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+# The watcher runs before the collector starts (the forwarder may send the
+# whole backlog in a tenth of a second); the position file is replaced
+# after each acknowledged batch (500 records at most): it says how far
+# into the backlog the forwarder is. rsyslog's pid comes from its pid file.
+rm -f "$RS_DIR/rsyslogd.pid"
+python3 - "$STATE/audit-forward.state" "$RS_DIR/rsyslogd.pid" "$target" "$WAIT_S" \
+    >"$TMP/watcher.out" 2>&1 <<'PY' &
+import json, os, signal, sys, time
+path, pid_file, target, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 deadline = time.monotonic() + limit
 while time.monotonic() < deadline:
-    if os.path.getsize(path) >= base + more:
+    try:
+        with open(path) as f:
+            seq = json.load(f)["seq"]
+    except (OSError, ValueError):
+        seq = 0
+    if seq >= target:
+        with open(pid_file) as f:
+            pid = int(f.read())
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.5)
+        with open(path) as f:
+            frozen = json.load(f)["seq"]
         os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)
+        print(seq, frozen)
         sys.exit(0)
     time.sleep(0.001)
-sys.exit(1)
+sys.exit("the forwarder never got 1000 records into the backlog")
 PY
+watcher=$!
+start_rsyslog
+wait "$watcher" || fail "$(cat "$TMP/watcher.out")"
+read -r at_freeze after_freeze <"$TMP/watcher.out"
+# A frozen collector reads nothing: only an answer already on its way
+# may move the position (one batch). Acknowledged by TCP, the position
+# would run on into the frozen collector's kernel buffer, and those
+# records be lost at the stop.
+[ "$after_freeze" -le $((at_freeze + 500)) ] ||
+    fail "the position moved from $at_freeze to $after_freeze while the collector was frozen"
+pass "while the collector was frozen the position stayed at $after_freeze (from $at_freeze)"
 stop_rsyslog TERM
 lost_count() { [ "$(grep -c "$PATTERN_FWD lost: " "$LOG")" -gt "$lost_before" ]; }
 until_true "$WAIT_S" lost_count || fail "the forwarder did not notice the stop in the burst"
@@ -92,7 +125,7 @@ at=$(sed -E 's/.*records after ([0-9]+) will be sent.*/\1/' <<<"$lost_line")
 [[ "$at" =~ ^[0-9]+$ ]] || fail "no loss logged for the stop in the burst: $lost_line"
 [ "$at" -lt "$backlog_last" ] ||
     fail "the collector stopped after the backlog was sent (position $at, backlog up to $backlog_last)"
-pass "rsyslog stopped (SIGTERM) with records $((at + 1))..$backlog_last of the backlog still to send"
+pass "rsyslog frozen, then stopped (SIGTERM) with records $((at + 1))..$backlog_last of the backlog still to send"
 start_rsyslog
 wait "$writer" || fail "the writer failed: $(cat "$TMP/writer.out")"
 DOUBLES=(--doubles-in "$((at + 1))-$((at + 500))")
