@@ -56,6 +56,8 @@ static const struct bw_audit_event_info catalogue[] = {
        "the syslog collector is reachable again"),
     EV(AUDIT_SPACE_FREED, AUDIT_LOG, "audit.space_freed",
        "the trail is below its limit again; operations resume"),
+    EV(AUDIT_FORWARD_SKIPPED, AUDIT_LOG, "audit.forward.skipped",
+       "records could not be forwarded: gone from audit.db and not readable from the archive"),
     EV(AUDIT_ARCHIVE_REQUESTED, AUDIT_LOG, "audit.archive_requested",
        "an administrator asked the daemon to archive the oldest records (who, and the range)"),
 };

@@ -2,17 +2,20 @@
  *
  * The forwarder: one thread that sends every record of the audit trail,
  * in order, to the configured syslog collector over TLS, and remembers in
- * STATE/audit-forward.state the last record whose every byte the
- * collector's TCP stack has acknowledged. It reads the trail through the
- * public reader (a read-only connection that sees the writer's commits),
- * sends batches of frames from syslog_format.c over forward_tls.c's
+ * STATE/audit-forward.state the last record the collector has
+ * acknowledged (its TLS layer with TLS 1.3, else its TCP stack). It
+ * reads the trail through the public reader (a read-only connection that
+ * sees the writer's commits), and records already rolled into the
+ * archive from their verified segments (forward_archive.c); sends
+ * batches of frames from syslog_format.c over forward_tls.c's
  * connection, advances and persists its position only after the
  * acknowledgement, and on any failure closes, backs off and resends from
  * the persisted position. A lost connection is recorded in the trail
  * (audit.forward.lost, once per outage), its return too
- * (audit.forward.restored). The thread is the only one that touches the
- * connection, the reader and the batch; other threads read the position
- * (atomic) and ask it to stop (a flag and an eventfd).
+ * (audit.forward.restored), and so is a range that can be had from
+ * nowhere (audit.forward.skipped). The thread is the only one that
+ * touches the connection, the readers and the batch; other threads read
+ * the position (atomic) and ask it to stop (a flag and an eventfd).
  * docs/internals/audit-forwarding.md says what this guarantees.
  */
 #include "audit/forward_internal.h"
@@ -43,6 +46,8 @@
 
 /* Returned by the query callback to end a full batch; not an error. */
 #define FWD_BATCH_FULL (BW_ERR_COUNT_ + 1)
+/* Returned by it when audit.db no longer holds the next record. */
+#define FWD_GAP (BW_ERR_COUNT_ + 2)
 
 struct bw_audit_forwarder {
     struct bw_audit *audit;
@@ -68,10 +73,14 @@ struct bw_audit_forwarder {
     struct bw_audit_fwd_tls *tls;
     struct bw_audit_fwd_conn *conn;
     struct bw_audit_reader *reader;
+    struct bw_audit_fwd_archive *archive;
     struct bw_buf batch;
     uint64_t batch_last; /* seq of the batch's last record */
     size_t batch_count;
     uint64_t expect_seq; /* the next seq the trail should hand us */
+    uint64_t db_first;   /* on FWD_GAP: the record audit.db holds after the gap */
+    bool skipped;        /* this turn skipped a range: go on without pausing */
+    bool in_archive;     /* the last batch came from the archive */
     bool outage;         /* lost after being connected; restored not yet recorded */
     bool connect_warned; /* this failure streak has been logged at warn */
     bool reader_warned;
@@ -222,7 +231,8 @@ static uint64_t initial_position(struct bw_audit_forwarder *fwd)
 
 /* ---- events and waits ----------------------------------------------------- */
 
-static void record_event(struct bw_audit_forwarder *fwd, uint32_t id, json_t *details)
+static void record_event(struct bw_audit_forwarder *fwd, uint32_t id, enum bw_audit_result result,
+                         json_t *details)
 {
     if (!details) {
         bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT, "audit forwarding: out of memory for event %u",
@@ -231,7 +241,7 @@ static void record_event(struct bw_audit_forwarder *fwd, uint32_t id, json_t *de
     }
     struct bw_audit_event ev = {
         .id = id,
-        .result = id == BW_AUDIT_EV_AUDIT_FORWARD_LOST ? BW_AUDIT_FAILURE : BW_AUDIT_SUCCESS,
+        .result = result,
         .source = {.kind = BW_AUDIT_SOURCE_PROCESS, .name = "bulwark", .address = NULL},
         .details = details,
     };
@@ -294,12 +304,18 @@ static int try_connect(struct bw_audit_forwarder *fwd)
     fwd->connect_warned = false;
     fwd->connected_at_us = bw_clock_monotonic_us();
     uint64_t pos = atomic_load(&fwd->position);
+    char how[160];
+    bw_audit_fwd_conn_describe(fwd->conn, how, sizeof(how));
+    bw_log(BW_LOG_INFO, BW_LOGC_AUDIT, "audit forwarding to %s: %s, records acknowledged by %s",
+           fwd->collector, how,
+           bw_audit_fwd_conn_read_ack(fwd->conn) ? "the collector's TLS layer (key updates)"
+                                                 : "the collector's TCP stack only (TLS 1.2)");
     if (fwd->outage) {
         fwd->outage = false;
         bw_log(BW_LOG_INFO, BW_LOGC_AUDIT,
                "audit forwarding to %s restored, resending from record %llu", fwd->collector,
                (unsigned long long)pos + 1);
-        record_event(fwd, BW_AUDIT_EV_AUDIT_FORWARD_RESTORED,
+        record_event(fwd, BW_AUDIT_EV_AUDIT_FORWARD_RESTORED, BW_AUDIT_SUCCESS,
                      json_pack("{s:s, s:I}", "collector", fwd->collector, "resume_seq",
                                (json_int_t)(pos + 1)));
     } else {
@@ -322,7 +338,7 @@ static void connection_lost(struct bw_audit_forwarder *fwd, const char *reason)
     if (fwd->outage || atomic_load(&fwd->stopping))
         return;
     fwd->outage = true;
-    record_event(fwd, BW_AUDIT_EV_AUDIT_FORWARD_LOST,
+    record_event(fwd, BW_AUDIT_EV_AUDIT_FORWARD_LOST, BW_AUDIT_FAILURE,
                  json_pack("{s:s, s:s}", "collector", fwd->collector, "reason", reason));
 }
 
@@ -332,12 +348,11 @@ static int batch_add(const struct bw_audit_entry *e, void *ctx)
 {
     struct bw_audit_forwarder *fwd = ctx;
     if (e->seq != fwd->expect_seq) {
-        /* Records missing from audit.db: rolled into the archive before
-         * they could be forwarded. Said, then gone on. */
-        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT,
-               "audit forwarding to %s: records %llu to %llu are no longer in audit.db "
-               "(archived?) and are not forwarded",
-               fwd->collector, (unsigned long long)fwd->expect_seq, (unsigned long long)e->seq - 1);
+        /* Records missing from audit.db (rolled into the archive before
+         * they were forwarded): the batch ends before them, and the next
+         * one, starting with the gap, takes them from the archive. */
+        fwd->db_first = e->seq;
+        return fwd->batch_count > 0 ? FWD_BATCH_FULL : FWD_GAP;
     }
     int rc = bw_audit_syslog_format(e, fwd->facility, fwd->hostname, fwd->pid, &fwd->batch);
     if (rc == BW_ETOOLARGE && fwd->batch_count > 0)
@@ -348,6 +363,52 @@ static int batch_add(const struct bw_audit_entry *e, void *ctx)
     fwd->batch_last = e->seq;
     fwd->expect_seq = e->seq + 1;
     return fwd->batch.len >= FWD_BATCH_BYTES ? FWD_BATCH_FULL : BW_OK;
+}
+
+/* Records first..last cannot be had from audit.db or the archive: said
+ * in the log and in the trail (audit.forward.skipped), then passed, so
+ * that one lost range does not hold back every later record. The event
+ * is durable before the position moves past the range: a crash in
+ * between records it again rather than not at all. */
+static void skip_range(struct bw_audit_forwarder *fwd, const struct bw_audit_fwd_gap *gap)
+{
+    bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,
+           "audit forwarding to %s: records %llu..%llu cannot be forwarded: %s; skipped",
+           fwd->collector, (unsigned long long)gap->first, (unsigned long long)gap->last,
+           gap->reason);
+    record_event(fwd, BW_AUDIT_EV_AUDIT_FORWARD_SKIPPED, BW_AUDIT_FAILURE,
+                 json_pack("{s:s, s:I, s:I, s:s}", "collector", fwd->collector, "first_seq",
+                           (json_int_t)gap->first, "last_seq", (json_int_t)gap->last, "reason",
+                           gap->reason));
+    atomic_store(&fwd->position, gap->last);
+    int rc = state_save(fwd, gap->last);
+    if (rc)
+        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT,
+               "audit forwarding: cannot save the position in %s: %s (a restart would skip "
+               "again)",
+               fwd->state_path, bw_strerror(rc));
+    fwd->skipped = true;
+}
+
+/* The records after the position are gone from audit.db up to db_first:
+ * the batch takes them from the archive, or the range is skipped. */
+static int batch_fill_archive(struct bw_audit_forwarder *fwd, uint64_t from)
+{
+    if (!fwd->in_archive)
+        bw_log(BW_LOG_INFO, BW_LOGC_AUDIT,
+               "audit forwarding to %s: reading records %llu.. from the archive (no longer in "
+               "audit.db)",
+               fwd->collector, (unsigned long long)from);
+    fwd->in_archive = true;
+    struct bw_audit_fwd_gap gap;
+    int rc = bw_audit_fwd_archive_read(fwd->archive, from, fwd->db_first, batch_add, fwd, &gap);
+    if (rc == FWD_BATCH_FULL)
+        return BW_OK;
+    if (rc == BW_ENOTFOUND) {
+        skip_range(fwd, &gap);
+        return BW_OK;
+    }
+    return rc;
 }
 
 /* Reads the records after the position into the batch (maybe none). */
@@ -374,6 +435,14 @@ static int batch_fill(struct bw_audit_forwarder *fwd)
     rc = bw_audit_query(fwd->reader, &filter, batch_add, fwd, &next);
     if (rc == FWD_BATCH_FULL)
         rc = BW_OK;
+    if (rc == FWD_GAP)
+        return batch_fill_archive(fwd, pos + 1);
+    if (!rc && fwd->in_archive && fwd->batch_count > 0) {
+        fwd->in_archive = false;
+        bw_log(BW_LOG_INFO, BW_LOGC_AUDIT,
+               "audit forwarding to %s: back to audit.db at record %llu", fwd->collector,
+               (unsigned long long)pos + 1);
+    }
     if (rc) {
         bw_audit_reader_free(fwd->reader);
         fwd->reader = NULL;
@@ -388,6 +457,7 @@ static int batch_send(struct bw_audit_forwarder *fwd, char *err, size_t errlen)
 {
     int64_t deadline = bw_clock_monotonic_us() + FWD_SEND_TIMEOUT_US;
     int wake = fwd->wake_fd;
+    bool read_ack = bw_audit_fwd_conn_read_ack(fwd->conn);
     int rc;
     size_t done = 0;
     bool settling = false;
@@ -410,6 +480,12 @@ static int batch_send(struct bw_audit_forwarder *fwd, char *err, size_t errlen)
             break;
         settling = true;
     }
+    if (read_ack && !bw_audit_fwd_conn_read_ack(fwd->conn))
+        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT,
+               "audit forwarding to %s: the collector does not answer TLS key updates; records "
+               "are acknowledged by its TCP stack only on this connection (a collector that stops "
+               "can lose what it had not read)",
+               fwd->collector);
     atomic_store(&fwd->position, fwd->batch_last);
     rc = state_save(fwd, fwd->batch_last);
     if (rc && !fwd->persist_warned)
@@ -458,6 +534,10 @@ static void forward_step(struct bw_audit_forwarder *fwd)
         return;
     }
     fwd->reader_warned = false;
+    if (fwd->skipped) {
+        fwd->skipped = false;
+        return; /* on at once with what follows the range */
+    }
     if (fwd->batch_count == 0) {
         if (stopping) {
             atomic_store(&fwd->stop_deadline_us, 0); /* all sent: done */
@@ -495,6 +575,8 @@ static void *forward_main(void *arg)
     fwd->conn = NULL;
     bw_audit_reader_free(fwd->reader);
     fwd->reader = NULL;
+    bw_audit_fwd_archive_free(fwd->archive);
+    fwd->archive = NULL;
     return NULL;
 }
 
@@ -507,6 +589,7 @@ static void forwarder_free(struct bw_audit_forwarder *fwd)
     if (fwd->wake_fd >= 0)
         close(fwd->wake_fd);
     bw_audit_fwd_tls_free(fwd->tls);
+    bw_audit_fwd_archive_free(fwd->archive);
     bw_buf_clear(&fwd->batch);
     bw_free(fwd->state_dir);
     bw_free(fwd->host);
@@ -571,6 +654,8 @@ int bw_audit_forwarder_start(struct bw_audit *audit, const struct bw_audit_forwa
     bw_buf_init(&fwd->batch, FWD_BATCH_BYTES + BW_AUDIT_SYSLOG_FRAME_MAX);
     fwd->backoff_us = FWD_BACKOFF_MIN_US;
     int rc = forwarder_configure(fwd, cfg, state_dir);
+    if (rc == BW_OK)
+        rc = bw_audit_fwd_archive_new(state_dir, &fwd->archive);
     if (rc)
         goto fail;
     /* Files that cannot be loaded now are a configuration error, said

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * audit/forward_internal.h: forwarding the audit trail to a collector as
- * RFC 5424 syslog messages over TLS (RFC 5425). Three files share it:
- *   syslog_format.c  one record -> one octet-counted RFC 5424 frame (pure)
- *   forward_tls.c    the TLS connection: resolve, connect, handshake,
- *                    write, wait for the peer's TCP acknowledgement
- *   forward.c        the forwarder thread: reads new records, sends them,
- *                    keeps its position in STATE/audit-forward.state
+ * RFC 5424 syslog messages over TLS (RFC 5425). The files that share it:
+ *   syslog_format.c    one record -> one octet-counted RFC 5424 frame (pure)
+ *   forward_resolve.c  waits against a deadline; name lookup on a helper
+ *   forward_tls.c      the TLS connection: connect, handshake, write, wait
+ *                      for the collector's acknowledgement
+ *   forward_archive.c  records gone from audit.db, from verified segments
+ *   forward.c          the forwarder thread: reads new records, sends them,
+ *                      keeps its position in STATE/audit-forward.state
  * docs/internals/audit-forwarding.md describes the design and exactly
  * what it guarantees.
  */
@@ -48,10 +50,45 @@ BW_MUST_CHECK int bw_audit_forwarder_start(struct bw_audit *audit,
  * inside bw_audit_record()). */
 void bw_audit_forwarder_stop(struct bw_audit_forwarder *fwd);
 
-/* The sequence number of the last record the collector's TCP stack has
- * acknowledged (every byte of it), as persisted; 0 before the first.
- * Any thread. */
+/* The sequence number of the last record the collector has acknowledged
+ * (bw_audit_fwd_conn_settle says how), or of the last record of a range
+ * skipped as lost (audit.forward.skipped), as persisted; 0 before the
+ * first. Any thread. */
 uint64_t bw_audit_forwarder_position(const struct bw_audit_forwarder *fwd);
+
+/* ---- the archive (forward_archive.c) ----------------------------------- */
+
+/* Records gone from audit.db before they were forwarded are read from the
+ * archive segments. */
+struct bw_audit_fwd_archive;
+/* A range the archive cannot give: first..last and why. */
+struct bw_audit_fwd_gap {
+    uint64_t first, last;
+    char reason[320];
+};
+
+/* For the trail in state_dir (copied). BW_EINVAL for a path too long,
+ * BW_ENOMEM. Nothing is opened before the first read. */
+BW_MUST_CHECK int bw_audit_fwd_archive_new(const char *state_dir,
+                                           struct bw_audit_fwd_archive **out);
+void bw_audit_fwd_archive_free(struct bw_audit_fwd_archive *a);
+
+/* Calls fn for the archived records from `from` on, in order, up to the
+ * end of the segment that holds `from` and never reaching `before` (the
+ * first record audit.db holds; 0: no bound). Each record comes from a
+ * segment that audit.db lists with its SHA-256 and last hash, whose
+ * signature, chain and MACs hold, and is checked again as it is read.
+ * Returns BW_OK (at the segment's end or at `before`), what fn returned
+ * when not 0 (it stops there; the segment stays open, so a call from the
+ * next record goes on without checking the file again), BW_ENOTFOUND when
+ * record `from` cannot be had (gap says which range from `from` on, at
+ * most up to before - 1, and why: no segment holds it, the file is
+ * missing, unreadable after several tries, or does not verify),
+ * BW_EIO / BW_ENOMEM for what may pass (the keys or audit.db cannot be
+ * read now), BW_EINVAL for from 0 or before <= from. Forwarder thread. */
+BW_MUST_CHECK int bw_audit_fwd_archive_read(struct bw_audit_fwd_archive *a, uint64_t from,
+                                            uint64_t before, bw_audit_entry_fn fn, void *ctx,
+                                            struct bw_audit_fwd_gap *gap);
 
 /* ---- the syslog frame (syslog_format.c) ------------------------------- */
 
@@ -84,7 +121,33 @@ uint64_t bw_audit_forwarder_position(const struct bw_audit_forwarder *fwd);
 BW_MUST_CHECK int bw_audit_syslog_format(const struct bw_audit_entry *e, int facility,
                                          const char *hostname, int pid, struct bw_buf *out);
 
+/* ---- waiting and name resolution (forward_resolve.c) ------------------ */
+
+struct addrinfo;
+
+/* Waits until fd reports one of events (or an error or hang-up), at most
+ * until deadline_us (monotonic), unless wake_fd (-1: none) becomes
+ * readable first. BW_OK (with *revents when not NULL), BW_ETIMEOUT,
+ * BW_ESTATE (woken), BW_EIO. Any thread. */
+BW_MUST_CHECK int bw_audit_fwd_wait(int fd, short events, int64_t deadline_us, int wake_fd,
+                                    short *revents);
+
+/* Resolves host:port (TCP) on a helper thread that is left behind when
+ * the deadline passes or wake_fd becomes readable. *out is freed with
+ * freeaddrinfo. BW_ETIMEOUT, BW_ESTATE, BW_EIO (why in err), BW_EINVAL
+ * (host name too long), BW_ENOMEM. Forwarder thread. */
+BW_MUST_CHECK int bw_audit_fwd_resolve(const char *host, uint16_t port, int64_t deadline_us,
+                                       int wake_fd, struct addrinfo **out, char *err,
+                                       size_t errlen);
+
 /* ---- the TLS connection (forward_tls.c) -------------------------------- */
+
+/* TLS 1.2 suites the forwarder offers: ECDHE key exchange (forward
+ * secrecy) with AEAD ciphers only (DESIGN.md section 4). TLS 1.3 suites
+ * are all AEAD with ephemeral key exchange: its three standard ones. */
+#define BW_AUDIT_FWD_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+#define BW_AUDIT_FWD_TLS13_SUITES                                                                  \
+    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
 
 /* What a connection needs; every string borrowed for the call. */
 struct bw_audit_fwd_target {
@@ -128,11 +191,25 @@ BW_MUST_CHECK int bw_audit_fwd_conn_write(struct bw_audit_fwd_conn *conn, const 
                                           size_t len, size_t *done, int64_t deadline_us,
                                           int wake_fd, char *err, size_t errlen);
 
-/* Waits until the peer's TCP stack has acknowledged every byte written
- * (SIOCOUTQ reads 0 on an established connection). BW_ETIMEOUT,
- * BW_ESTATE, BW_EIO (the peer closed or reset the connection). */
+/* Waits until the collector has acknowledged every byte written. With
+ * TLS 1.3 (read acknowledgement), that is its TLS layer: after new data
+ * the call sends a key update that requests the collector's, and returns
+ * once the collector has answered every such request; since TLS records
+ * are read in order, an answer means the collector's process has read
+ * every byte before the request, not just its kernel. With TLS 1.2, or
+ * once a collector has let its first request go unanswered for 2 s (the
+ * connection then stays in TCP mode: bw_audit_fwd_conn_read_ack() turns
+ * false), it is the collector's TCP stack (SIOCOUTQ reads 0). Call again
+ * with the same deadline after BW_ESTATE. BW_ETIMEOUT, BW_ESTATE, BW_EIO
+ * (the peer closed or reset the connection). */
 BW_MUST_CHECK int bw_audit_fwd_conn_settle(struct bw_audit_fwd_conn *conn, int64_t deadline_us,
                                            int wake_fd, char *err, size_t errlen);
+
+/* True while settling waits for the collector's TLS layer (TLS 1.3 and
+ * the collector answers key updates); false: its TCP stack only. */
+bool bw_audit_fwd_conn_read_ack(const struct bw_audit_fwd_conn *conn);
+/* "TLSv1.3, TLS_AES_256_GCM_SHA384", for the log. */
+void bw_audit_fwd_conn_describe(const struct bw_audit_fwd_conn *conn, char *out, size_t len);
 
 /* Without blocking: BW_OK when the connection still looks alive, BW_EIO
  * when the peer has closed or reset it (it never sends us data, so

@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * The forwarder's connection to its collector: syslog over TLS (RFC
- * 5425) with OpenSSL 3. Owns name resolution (on a helper thread, so
- * that a hanging lookup can be abandoned), the non-blocking TCP connect, the
- * TLS handshake that verifies the collector's certificate against the
- * configured CA and name, writing, and the wait for the peer's TCP
- * acknowledgement of every byte (SIOCOUTQ) on which the forwarder's
- * "nothing lost, nothing doubled" rests. Every wait polls the socket
- * together with a wake descriptor and against a deadline, so the
- * forwarder can stop at once. Runs on the forwarder thread; never logs
- * (errors go back as text, which never holds key material).
+ * 5425) with OpenSSL 3. Owns the non-blocking TCP connect (the name
+ * lookup is forward_resolve.c's), the TLS handshake that verifies the
+ * collector's certificate against the configured CA and name and offers
+ * only AEAD suites with forward secrecy, writing, and the wait for the
+ * collector's acknowledgement on which the forwarder's position rests:
+ * with TLS 1.3 the answer to a key update requested after the data
+ * (the collector's process has read it), else its TCP's (SIOCOUTQ).
+ * Every wait polls the socket together with a wake descriptor and
+ * against a deadline, so the forwarder can stop at once. Runs on the
+ * forwarder thread; never logs (errors go back as text, which never
+ * holds key material).
  */
 #include "audit/forward_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -25,12 +26,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,6 +40,12 @@
 #define KEEPALIVE_INTERVAL_S 10
 #define KEEPALIVE_COUNT 3
 #define USER_TIMEOUT_MS 60000
+/* While waiting for the collector to answer a key update: send another
+ * (unanswered) one this often, since OpenSSL answers only when it next
+ * reads something; and give up on answers from a collector that has not
+ * answered one on this connection after this long. */
+#define NUDGE_INTERVAL_US 100000
+#define READ_ACK_GRACE_US 2000000
 
 struct bw_audit_fwd_tls {
     SSL_CTX *ctx;
@@ -51,6 +55,12 @@ struct bw_audit_fwd_conn {
     int fd;
     SSL *ssl;
     bool broken; /* a fatal TLS or socket error: no close_notify */
+    /* Acknowledgement by the collector's TLS layer (TLS 1.3 key updates):
+     * on until the collector fails to answer the first one. */
+    bool read_ack, read_ack_proven;
+    bool need_ask;            /* data written since the last request */
+    uint64_t asked, answered; /* key updates we requested; the collector's */
+    int64_t asked_at_us, nudged_at_us;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(3, 4);
@@ -155,6 +165,13 @@ int bw_audit_fwd_tls_new(const struct bw_audit_fwd_target *target, struct bw_aud
         set_err(err, errlen, "TLS 1.2 minimum: %s", ssl_reason(why, sizeof(why)));
         goto fail;
     }
+    /* AEAD suites with forward secrecy only, whatever the system's
+     * OpenSSL configuration would allow. */
+    if (!SSL_CTX_set_cipher_list(tls->ctx, BW_AUDIT_FWD_TLS12_CIPHERS) ||
+        !SSL_CTX_set_ciphersuites(tls->ctx, BW_AUDIT_FWD_TLS13_SUITES)) {
+        set_err(err, errlen, "TLS cipher suites: %s", ssl_reason(why, sizeof(why)));
+        goto fail;
+    }
     SSL_CTX_set_options(tls->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_session_cache_mode(tls->ctx, SSL_SESS_CACHE_OFF);
     /* Only the configured CA is trusted, never the system's store. */
@@ -189,129 +206,6 @@ void bw_audit_fwd_tls_free(struct bw_audit_fwd_tls *tls)
         return;
     SSL_CTX_free(tls->ctx);
     bw_free(tls);
-}
-
-/* ---- waiting ------------------------------------------------------------ */
-
-/* Waits until fd reports one of events (or an error or hang-up), at most
- * until deadline_us, unless wake_fd becomes readable first. BW_OK (with
- * *revents), BW_ETIMEOUT, BW_ESTATE (woken), BW_EIO. */
-static int wait_fd(int fd, short events, int64_t deadline_us, int wake_fd, short *revents)
-{
-    for (;;) {
-        int64_t left_us = deadline_us - bw_clock_monotonic_us();
-        if (left_us <= 0)
-            return BW_ETIMEOUT;
-        int64_t ms = (left_us + 999) / 1000;
-        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = wake_fd, .events = POLLIN}};
-        int n = poll(p, wake_fd >= 0 ? 2 : 1, ms > INT_MAX ? INT_MAX : (int)ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return BW_EIO;
-        if (wake_fd >= 0 && p[1].revents)
-            return BW_ESTATE;
-        if (p[0].revents) {
-            if (revents)
-                *revents = p[0].revents;
-            return BW_OK;
-        }
-    }
-}
-
-/* ---- name resolution ------------------------------------------------- */
-
-/* One lookup on a helper thread of its own, so that the forwarder can
- * walk away from a lookup that hangs (a dead DNS server takes tens of
- * seconds). Two references, the caller's and the helper's; whoever drops
- * the last frees the lookup and its result. (getaddrinfo_a would do the
- * same with threads of glibc's own, which ThreadSanitizer cannot see.) */
-struct lookup {
-    char host[256];
-    char service[8];
-    int done_fd; /* eventfd, readable once the helper is done */
-    int gai;
-    struct addrinfo *result;
-    _Atomic bool done;
-    _Atomic int refs;
-};
-
-static void lookup_unref(struct lookup *l)
-{
-    if (atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) == 1) {
-        if (l->result)
-            freeaddrinfo(l->result);
-        close(l->done_fd);
-        bw_free(l);
-    }
-}
-
-static void *lookup_main(void *arg)
-{
-    struct lookup *l = arg;
-    /* No AI_ADDRCONFIG: it hides 127.0.0.1 on a host with loopback only. */
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    l->gai = getaddrinfo(l->host, l->service, &hints, &l->result);
-    atomic_store_explicit(&l->done, true, memory_order_release);
-    uint64_t one = 1;
-    while (write(l->done_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-        ;
-    lookup_unref(l);
-    return NULL;
-}
-
-/* Resolves host:port into *out (free with freeaddrinfo), giving up at
- * the deadline or when wake_fd becomes readable. */
-static int resolve(const char *host, uint16_t port, int64_t deadline_us, int wake_fd,
-                   struct addrinfo **out, char *err, size_t errlen)
-{
-    struct lookup *l = bw_calloc(1, sizeof(*l));
-    if (!l)
-        return BW_ENOMEM;
-    if (bw_strlcpy(l->host, host, sizeof(l->host)) >= sizeof(l->host)) {
-        bw_free(l);
-        set_err(err, errlen, "host name too long");
-        return BW_EINVAL;
-    }
-    (void)snprintf(l->service, sizeof(l->service), "%u", (unsigned)port);
-    l->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (l->done_fd < 0) {
-        bw_free(l);
-        set_err(err, errlen, "eventfd: %s", strerror(errno));
-        return BW_EIO;
-    }
-    atomic_init(&l->done, false);
-    atomic_init(&l->refs, 2);
-    pthread_attr_t attr;
-    pthread_t thread;
-    int prc = pthread_attr_init(&attr);
-    if (!prc) {
-        (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        prc = pthread_create(&thread, &attr, lookup_main, l);
-        pthread_attr_destroy(&attr);
-    }
-    if (prc) {
-        close(l->done_fd);
-        bw_free(l);
-        set_err(err, errlen, "cannot start a name lookup: %s", strerror(prc));
-        return BW_EIO;
-    }
-    int rc = wait_fd(l->done_fd, POLLIN, deadline_us, wake_fd, NULL);
-    if (!rc && !atomic_load_explicit(&l->done, memory_order_acquire))
-        rc = BW_EIO; /* cannot happen: the helper sets done first */
-    if (rc == BW_ETIMEOUT)
-        set_err(err, errlen, "resolving %s timed out", host);
-    if (!rc && l->gai != 0) {
-        set_err(err, errlen, "cannot resolve %s: %s", host, gai_strerror(l->gai));
-        rc = BW_EIO;
-    }
-    if (!rc) {
-        *out = l->result;
-        l->result = NULL;
-    }
-    lookup_unref(l);
-    return rc;
 }
 
 /* ---- connecting ---------------------------------------------------------- */
@@ -352,7 +246,7 @@ static int connect_one(const struct addrinfo *ai, uint16_t port, int64_t deadlin
         if (errno != EINPROGRESS) {
             soerr = errno;
         } else {
-            rc = wait_fd(fd, POLLOUT, deadline_us, wake_fd, NULL);
+            rc = bw_audit_fwd_wait(fd, POLLOUT, deadline_us, wake_fd, NULL);
             socklen_t sl = sizeof(soerr);
             if (!rc && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
                 soerr = errno;
@@ -377,7 +271,8 @@ static int connect_any(const struct bw_audit_fwd_target *target, int64_t deadlin
                        int *fd_out, char *err, size_t errlen)
 {
     struct addrinfo *list = NULL;
-    int rc = resolve(target->host, target->port, deadline_us, wake_fd, &list, err, errlen);
+    int rc =
+        bw_audit_fwd_resolve(target->host, target->port, deadline_us, wake_fd, &list, err, errlen);
     if (rc)
         return rc;
     rc = BW_EIO;
@@ -414,6 +309,20 @@ static int set_peer_name(SSL *ssl, const char *name, char *err, size_t errlen)
     return BW_EINVAL;
 }
 
+/* Counts the collector's key updates that answer ours (request_update
+ * 0; one with 1 is the collector asking for ours, not an answer). */
+static void on_tls_message(int write_p, int version, int content_type, const void *buf, size_t len,
+                           SSL *ssl, void *arg)
+{
+    (void)version, (void)ssl;
+    const unsigned char *msg = buf;
+    struct bw_audit_fwd_conn *conn = arg;
+    /* type (1), length (3), request_update (1) */
+    if (!write_p && content_type == SSL3_RT_HANDSHAKE && len == 5 && msg[0] == SSL3_MT_KEY_UPDATE &&
+        msg[4] == 0)
+        conn->answered++;
+}
+
 /* Drives SSL_connect to its end. */
 static int handshake(struct bw_audit_fwd_conn *conn, const char *name, int64_t deadline_us,
                      int wake_fd, char *err, size_t errlen)
@@ -427,7 +336,7 @@ static int handshake(struct bw_audit_fwd_conn *conn, const char *name, int64_t d
         int e = SSL_get_error(conn->ssl, ret);
         short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
         if (events) {
-            int rc = wait_fd(conn->fd, events, deadline_us, wake_fd, NULL);
+            int rc = bw_audit_fwd_wait(conn->fd, events, deadline_us, wake_fd, NULL);
             if (rc == BW_ETIMEOUT)
                 set_err(err, errlen, "TLS handshake timed out");
             if (rc)
@@ -480,12 +389,15 @@ int bw_audit_fwd_conn_open(struct bw_audit_fwd_tls *tls, const struct bw_audit_f
         rc = BW_ENOMEM;
         goto fail;
     }
+    SSL_set_msg_callback(conn->ssl, on_tls_message);
+    SSL_set_msg_callback_arg(conn->ssl, conn);
     const char *name = target->server_name ? target->server_name : target->host;
     rc = set_peer_name(conn->ssl, name, err, errlen);
     if (!rc)
         rc = handshake(conn, name, deadline_us, wake_fd, err, errlen);
     if (rc)
         goto fail;
+    conn->read_ack = SSL_version(conn->ssl) >= TLS1_3_VERSION;
     *out = conn;
     return BW_OK;
 fail:
@@ -509,12 +421,13 @@ int bw_audit_fwd_conn_write(struct bw_audit_fwd_conn *conn, const void *data, si
         errno = 0;
         if (SSL_write_ex(conn->ssl, p + *done, len - *done, &n) == 1) {
             *done += n;
+            conn->need_ask = true;
             continue;
         }
         int e = SSL_get_error(conn->ssl, 0);
         short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
         if (events) {
-            int rc = wait_fd(conn->fd, events, deadline_us, wake_fd, NULL);
+            int rc = bw_audit_fwd_wait(conn->fd, events, deadline_us, wake_fd, NULL);
             if (rc == BW_ETIMEOUT)
                 set_err(err, errlen, "sending timed out (the collector does not read)");
             if (rc)
@@ -571,21 +484,110 @@ static int unacknowledged(int fd)
     return ioctl(fd, SIOCOUTQ, &n) == 0 ? n : -1;
 }
 
+/* Sends a key update now (asking for the collector's when type says
+ * so), or finishes sending one a woken call left pending. */
+static int key_update(struct bw_audit_fwd_conn *conn, int type, int64_t deadline_us, int wake_fd,
+                      char *err, size_t errlen)
+{
+    char why[256];
+    ERR_clear_error();
+    bool sending = SSL_get_key_update_type(conn->ssl) != SSL_KEY_UPDATE_NONE;
+    if (type != SSL_KEY_UPDATE_NONE && !sending) {
+        sending = true;
+        if (SSL_key_update(conn->ssl, type) != 1) {
+            conn->broken = true;
+            set_err(err, errlen, "TLS key update: %s", ssl_reason(why, sizeof(why)));
+            return BW_EIO;
+        }
+        if (type == SSL_KEY_UPDATE_REQUESTED) {
+            conn->asked++;
+            conn->asked_at_us = bw_clock_monotonic_us();
+        }
+    }
+    while (SSL_get_key_update_type(conn->ssl) != SSL_KEY_UPDATE_NONE) {
+        errno = 0;
+        int ret = SSL_do_handshake(conn->ssl);
+        if (ret == 1)
+            break;
+        int e = SSL_get_error(conn->ssl, ret);
+        short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+        if (!events) {
+            conn->broken = true;
+            set_closed_err(err, errlen, "sending", e);
+            return BW_EIO;
+        }
+        int rc = bw_audit_fwd_wait(conn->fd, events, deadline_us, wake_fd, NULL);
+        if (rc == BW_ETIMEOUT)
+            set_err(err, errlen, "sending timed out (the collector does not read)");
+        if (rc)
+            return rc;
+    }
+    if (sending)
+        conn->nudged_at_us = bw_clock_monotonic_us();
+    return BW_OK;
+}
+
+/* Whether the wait is over: every byte acknowledged by the collector's
+ * TCP and, in read-acknowledgement mode, every key update we requested
+ * answered by its TLS layer, which reads records in order: the answer
+ * comes only after the collector has read every byte before the request.
+ * Nudges a collector that has not answered yet; drops to TCP-only for
+ * the connection when it never answers. */
+static int settled(struct bw_audit_fwd_conn *conn, int outq, int64_t deadline_us, int wake_fd,
+                   bool *done, char *err, size_t errlen)
+{
+    *done = false;
+    if (!conn->read_ack) {
+        *done = outq == 0;
+        return BW_OK;
+    }
+    if (conn->answered >= conn->asked) {
+        conn->read_ack_proven = true;
+        *done = true;
+        return BW_OK;
+    }
+    int64_t now = bw_clock_monotonic_us();
+    if (outq != 0)
+        return BW_OK; /* the request itself is not through yet */
+    if (!conn->read_ack_proven && now - conn->asked_at_us >= READ_ACK_GRACE_US) {
+        conn->read_ack = false;
+        *done = true;
+        return BW_OK;
+    }
+    if (now - conn->nudged_at_us >= NUDGE_INTERVAL_US)
+        return key_update(conn, SSL_KEY_UPDATE_NOT_REQUESTED, deadline_us, wake_fd, err, errlen);
+    return BW_OK;
+}
+
 int bw_audit_fwd_conn_settle(struct bw_audit_fwd_conn *conn, int64_t deadline_us, int wake_fd,
                              char *err, size_t errlen)
 {
+    /* Finish a key update a woken call left half sent, then ask for the
+     * collector's (and nudge it to answer at once) after new data. */
+    int rc = key_update(conn, SSL_KEY_UPDATE_NONE, deadline_us, wake_fd, err, errlen);
+    if (!rc && conn->read_ack && conn->need_ask) {
+        conn->need_ask = false;
+        rc = key_update(conn, SSL_KEY_UPDATE_REQUESTED, deadline_us, wake_fd, err, errlen);
+        if (!rc)
+            rc = key_update(conn, SSL_KEY_UPDATE_NOT_REQUESTED, deadline_us, wake_fd, err, errlen);
+    }
+    if (rc)
+        return rc;
     int slice_ms = 1;
     for (;;) {
         int n = unacknowledged(conn->fd);
-        if (n == 0)
-            return BW_OK;
         if (n < 0) {
             conn->broken = true;
             set_err(err, errlen, "SIOCOUTQ: %s", strerror(errno));
             return BW_EIO;
         }
-        int rc = bw_audit_fwd_conn_probe(conn, err, errlen);
+        /* Reading also takes in the collector's key updates. */
+        rc = bw_audit_fwd_conn_probe(conn, err, errlen);
         if (rc)
+            return rc;
+        bool done;
+        rc = settled(conn, n, deadline_us, wake_fd, &done, err, errlen);
+        if (rc || done)
             return rc;
         struct tcp_info ti;
         socklen_t sl = sizeof(ti);
@@ -597,18 +599,32 @@ int bw_audit_fwd_conn_settle(struct bw_audit_fwd_conn *conn, int64_t deadline_us
         }
         int64_t now = bw_clock_monotonic_us();
         if (now >= deadline_us) {
-            set_err(err, errlen, "the collector did not acknowledge %d bytes in time", n);
+            if (n)
+                set_err(err, errlen, "the collector did not acknowledge %d bytes in time", n);
+            else
+                set_err(err, errlen, "the collector did not answer a TLS key update in time");
             return BW_ETIMEOUT;
         }
         /* Sleep a little (the ACK comes after a round trip), but wake on
-         * a hang-up or a stop request. */
+         * data (the answer), a hang-up or a stop request. */
         int64_t until = now + (int64_t)slice_ms * 1000;
-        rc = wait_fd(conn->fd, POLLIN, until < deadline_us ? until : deadline_us, wake_fd, NULL);
+        rc = bw_audit_fwd_wait(conn->fd, POLLIN, until < deadline_us ? until : deadline_us, wake_fd,
+                               NULL);
         if (rc == BW_ESTATE || rc == BW_EIO)
             return rc;
         if (slice_ms < 20)
             slice_ms *= 2;
     }
+}
+
+bool bw_audit_fwd_conn_read_ack(const struct bw_audit_fwd_conn *conn)
+{
+    return conn->read_ack;
+}
+
+void bw_audit_fwd_conn_describe(const struct bw_audit_fwd_conn *conn, char *out, size_t len)
+{
+    set_err(out, len, "%s, %s", SSL_get_version(conn->ssl), SSL_get_cipher_name(conn->ssl));
 }
 
 void bw_audit_fwd_conn_close(struct bw_audit_fwd_conn *conn)

@@ -189,6 +189,25 @@ BW_MUST_CHECK int audit_segment_verify_probe(const char *path, const uint8_t *pu
                                              struct audit_segment_info *info,
                                              struct bw_audit_verify_report *report);
 
+/* A segment read record by record (the forwarder's way into the archive).
+ * Open verifies the whole file first, as audit_segment_verify (errors and
+ * report alike, info filled), then stands before its first record; next
+ * hands out each record in turn, checked again (sequence, predecessor
+ * hash, MAC) so that a file changed after the check never yields a record
+ * the key does not vouch for. next: BW_OK with *entry (borrowed until the
+ * next call), BW_ENOTFOUND after the last record, BW_EMALFORMED when the
+ * file changed (said in report), BW_EIO. One thread per reader. */
+struct audit_segment_reader;
+BW_MUST_CHECK int audit_segment_reader_open(const char *path, const uint8_t *public_key,
+                                            struct bw_crypto_mac *mac, const uint8_t *expect_prev,
+                                            struct audit_segment_info *info,
+                                            struct bw_audit_verify_report *report,
+                                            struct audit_segment_reader **out);
+BW_MUST_CHECK int audit_segment_reader_next(struct audit_segment_reader *r,
+                                            const struct bw_audit_entry **entry,
+                                            struct bw_audit_verify_report *report);
+void audit_segment_reader_free(struct audit_segment_reader *r);
+
 /* ---- the anchor (anchor.c; the rest in anchor_internal.h) --------------- */
 
 /* A signed checkpoint: record seq had hash; signed at ts_us. */

@@ -527,10 +527,12 @@ int audit_segment_verify(const char *path, const uint8_t *public_key, struct bw_
     return audit_segment_verify_probe(path, public_key, mac, expect_prev, NULL, info, report);
 }
 
-int audit_segment_verify_probe(const char *path, const uint8_t *public_key,
-                               struct bw_crypto_mac *mac, const uint8_t *expect_prev,
-                               struct audit_segment_probe *probe, struct audit_segment_info *info,
-                               struct bw_audit_verify_report *report)
+/* The check behind audit_segment_verify_probe. With keep, a segment that
+ * checks is not closed: *keep receives it, for the reader below. */
+static int verify_file(const char *path, const uint8_t *public_key, struct bw_crypto_mac *mac,
+                       const uint8_t *expect_prev, struct audit_segment_probe *probe,
+                       struct audit_segment_info *info, struct bw_audit_verify_report *report,
+                       struct seg_verify **keep)
 {
     memset(info, 0, sizeof(*info));
     if (probe)
@@ -550,13 +552,17 @@ int audit_segment_verify_probe(const char *path, const uint8_t *public_key,
     }
     struct seg_state st = {.mac = mac, .expect_prev = expect_prev, .probe = probe};
     rc = run(v, &st, public_key, info);
-    close(v->reader.fd);
     info->first_seq = v->hdr.first;
     info->last_seq = v->hdr.last;
     info->records = st.count;
     memcpy(info->first_prev_hash, v->hdr.first_prev, BW_SHA256_LEN);
     memcpy(info->last_hash, st.prev, BW_SHA256_LEN);
     report->records += st.count;
+    if (keep && !rc && !st.found.problem[0]) {
+        *keep = v;
+        return BW_OK;
+    }
+    close(v->reader.fd);
     bw_free(v);
     if (rc)
         return rc;
@@ -564,4 +570,125 @@ int audit_segment_verify_probe(const char *path, const uint8_t *public_key,
         return BW_OK;
     audit_report_problem(report, st.found.bad_seq, "%s", st.found.problem);
     return BW_EMALFORMED;
+}
+
+int audit_segment_verify_probe(const char *path, const uint8_t *public_key,
+                               struct bw_crypto_mac *mac, const uint8_t *expect_prev,
+                               struct audit_segment_probe *probe, struct audit_segment_info *info,
+                               struct bw_audit_verify_report *report)
+{
+    return verify_file(path, public_key, mac, expect_prev, probe, info, report, NULL);
+}
+
+/* ---- reading the records of a segment that checks ------------------------ */
+
+struct audit_segment_reader {
+    struct seg_verify *v;
+    struct seg_state st;
+    uint8_t last_hash[BW_SHA256_LEN]; /* the last record's hash, as the check found it */
+};
+
+void audit_segment_reader_free(struct audit_segment_reader *r)
+{
+    if (!r)
+        return;
+    if (r->v) {
+        close(r->v->reader.fd);
+        bw_free(r->v);
+    }
+    bw_free(r);
+}
+
+/* The second pass found what the first did not: the file was changed in
+ * between. */
+static int changed(struct audit_segment_reader *r, struct bw_audit_verify_report *report,
+                   uint64_t seq, const char *what)
+{
+    audit_report_problem(report, seq, "segment %s: %s (the file changed after it was checked)",
+                         r->v->name, what);
+    return BW_EMALFORMED;
+}
+
+/* Back to the start of the verified file, through the same descriptor
+ * (a file renamed over it since does not count), past its header, which
+ * must be the one checked. */
+static int rewind_segment(struct audit_segment_reader *r, struct bw_audit_verify_report *report)
+{
+    struct seg_verify *v = r->v;
+    struct seg_header checked = v->hdr;
+    v->reader.start = v->reader.end = 0;
+    v->reader.eof = false;
+    if (lseek(v->reader.fd, 0, SEEK_SET) != 0)
+        return BW_EIO;
+    const char *line;
+    size_t len;
+    uint64_t version = 0;
+    enum line_status ls = next_line(&v->reader, &line, &len);
+    if (ls == LINE_IO)
+        return BW_EIO;
+    if (ls != LINE_OK || !parse_header(line, len, &v->hdr, &version) ||
+        v->hdr.first != checked.first || v->hdr.last != checked.last ||
+        v->hdr.records != checked.records ||
+        !bw_crypto_equal(v->hdr.first_prev, checked.first_prev, BW_SHA256_LEN))
+        return changed(r, report, checked.first, "header");
+    r->st = (struct seg_state){.line_no = 1, .next_seq = v->hdr.first, .have_header = true};
+    memcpy(r->st.prev, v->hdr.first_prev, BW_SHA256_LEN);
+    return BW_OK;
+}
+
+int audit_segment_reader_open(const char *path, const uint8_t *public_key,
+                              struct bw_crypto_mac *mac, const uint8_t *expect_prev,
+                              struct audit_segment_info *info,
+                              struct bw_audit_verify_report *report,
+                              struct audit_segment_reader **out)
+{
+    *out = NULL;
+    struct audit_segment_reader *r = bw_calloc(1, sizeof(*r));
+    if (!r)
+        return BW_ENOMEM;
+    int rc = verify_file(path, public_key, mac, expect_prev, NULL, info, report, &r->v);
+    if (rc == BW_OK) {
+        memcpy(r->last_hash, info->last_hash, BW_SHA256_LEN);
+        rc = rewind_segment(r, report);
+    }
+    if (rc) {
+        audit_segment_reader_free(r);
+        return rc;
+    }
+    r->st.mac = mac;
+    *out = r;
+    return BW_OK;
+}
+
+int audit_segment_reader_next(struct audit_segment_reader *r, const struct bw_audit_entry **entry,
+                              struct bw_audit_verify_report *report)
+{
+    *entry = NULL;
+    struct seg_verify *v = r->v;
+    struct seg_state *st = &r->st;
+    if (st->count == v->hdr.records) {
+        if (!bw_crypto_equal(st->prev, r->last_hash, BW_SHA256_LEN))
+            return changed(r, report, v->hdr.last, "last record");
+        return BW_ENOTFOUND;
+    }
+    const char *line;
+    size_t len;
+    enum line_status ls = next_line(&v->reader, &line, &len);
+    if (ls == LINE_IO)
+        return BW_EIO;
+    st->line_no++;
+    if (ls != LINE_OK)
+        return changed(r, report, st->next_seq, "records end early");
+    /* Every check of the first pass again: a record handed out is one the
+     * MAC key vouches for, whatever happened to the file meanwhile. */
+    int rc = check_record(v, st, line, len);
+    if (rc)
+        return rc;
+    if (st->found.problem[0]) {
+        audit_report_problem(report, st->found.bad_seq,
+                             "%s (the file changed after it was checked)", st->found.problem);
+        return BW_EMALFORMED;
+    }
+    *entry = &v->e;
+    return BW_OK;
 }
