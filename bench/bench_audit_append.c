@@ -111,11 +111,39 @@ static double naive_rate(void)
     return (double)n * 1e6 / (double)(t1 - t0);
 }
 
+/* One producer thread: what it records into (the trail, or the bare
+ * floor's queue), when to stop, how many records it got back. */
 struct producer {
-    struct bw_audit *audit;
+    void *target;
     const _Atomic bool *stop;
     uint64_t done;
 };
+
+/* Runs n threads of fn on target for RUN_US; records per second. */
+static double run_producers(int n, void *(*fn)(void *), void *target)
+{
+    _Atomic bool stop = false;
+    struct producer *p = calloc((size_t)n, sizeof(*p));
+    pthread_t *t = calloc((size_t)n, sizeof(*t));
+    if (!p || !t)
+        exit(1);
+    int64_t t0 = bw_clock_monotonic_us();
+    for (int i = 0; i < n; i++) {
+        p[i] = (struct producer){.target = target, .stop = &stop};
+        pthread_create(&t[i], NULL, fn, &p[i]);
+    }
+    usleep((useconds_t)RUN_US);
+    atomic_store(&stop, true);
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        total += p[i].done;
+    }
+    int64_t t1 = bw_clock_monotonic_us();
+    free(p);
+    free(t);
+    return (double)total * 1e6 / (double)(t1 - t0);
+}
 
 static void *produce(void *arg)
 {
@@ -128,7 +156,7 @@ static void *produce(void *arg)
         .details = d,
     };
     while (!atomic_load(p->stop)) {
-        if (bw_audit_record(p->audit, &ev, NULL) != BW_OK) {
+        if (bw_audit_record(p->target, &ev, NULL) != BW_OK) {
             fprintf(stderr, "record failed\n");
             exit(1);
         }
@@ -149,32 +177,13 @@ static double trail_rate(int producers, uint64_t *commits)
         fprintf(stderr, "cannot open the trail\n");
         exit(1);
     }
-    _Atomic bool stop = false;
-    struct producer *p = calloc((size_t)producers, sizeof(*p));
-    pthread_t *t = calloc((size_t)producers, sizeof(*t));
-    if (!p || !t)
-        exit(1);
-    int64_t t0 = bw_clock_monotonic_us();
-    for (int i = 0; i < producers; i++) {
-        p[i] = (struct producer){.audit = audit, .stop = &stop};
-        pthread_create(&t[i], NULL, produce, &p[i]);
-    }
-    usleep((useconds_t)RUN_US);
-    atomic_store(&stop, true);
-    uint64_t total = 0;
-    for (int i = 0; i < producers; i++) {
-        pthread_join(t[i], NULL);
-        total += p[i].done;
-    }
-    int64_t t1 = bw_clock_monotonic_us();
+    double rate = run_producers(producers, produce, audit);
     struct bw_audit_status st;
     bw_audit_status_get(audit, &st);
     *commits = st.commits;
     bw_audit_close(audit);
     remove_dir(dir);
-    free(p);
-    free(t);
-    return (double)total * 1e6 / (double)(t1 - t0);
+    return rate;
 }
 
 /* ---- the bare floor: group commit of nothing but a write and a sync -- */
@@ -192,16 +201,10 @@ struct bare_waiter {
     struct bare_waiter *next;
 };
 
-struct bare_producer_ctx {
-    struct bare *bare;
-    const _Atomic bool *stop;
-    uint64_t done;
-};
-
 static void *bare_producer(void *arg)
 {
-    struct bare_producer_ctx *p = arg;
-    struct bare *b = p->bare;
+    struct producer *p = arg;
+    struct bare *b = p->target;
     struct bare_waiter me;
     sem_init(&me.sem, 0, 0);
     while (!atomic_load(p->stop)) {
@@ -262,25 +265,9 @@ static double bare_rate(int producers)
     }
     pthread_t syncer;
     pthread_create(&syncer, NULL, bare_syncer, &b);
-    _Atomic bool stop = false;
-    struct bare_producer_ctx *p = calloc((size_t)producers, sizeof(*p));
-    pthread_t *t = calloc((size_t)producers, sizeof(*t));
-    if (!p || !t)
-        exit(1);
-    int64_t t0 = bw_clock_monotonic_us();
-    for (int i = 0; i < producers; i++) {
-        p[i] = (struct bare_producer_ctx){.bare = &b, .stop = &stop};
-        pthread_create(&t[i], NULL, bare_producer, &p[i]);
-    }
-    usleep((useconds_t)RUN_US);
-    atomic_store(&stop, true);
-    uint64_t total = 0;
-    /* Producers still waiting are answered by the syncer's last rounds. */
-    for (int i = 0; i < producers; i++) {
-        pthread_join(t[i], NULL);
-        total += p[i].done;
-    }
-    int64_t t1 = bw_clock_monotonic_us();
+    /* Producers still waiting at the end are answered by the syncer's
+     * last rounds: it stops only after they have all returned. */
+    double rate = run_producers(producers, bare_producer, &b);
     pthread_mutex_lock(&b.mu);
     atomic_store(&b.stop, true);
     pthread_cond_signal(&b.work);
@@ -288,9 +275,7 @@ static double bare_rate(int producers)
     pthread_join(syncer, NULL);
     close(b.fd);
     remove_dir(dir);
-    free(p);
-    free(t);
-    return (double)total * 1e6 / (double)(t1 - t0);
+    return rate;
 }
 
 int main(void)

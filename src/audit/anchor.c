@@ -51,20 +51,6 @@ static int anchor_paths(const char *state_dir, char *dir, char *path, char *tmp)
     return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return BW_EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return BW_OK;
-}
-
 int audit_anchor_write(const char *state_dir, const struct audit_anchor *anchor)
 {
     char dir[BW_AUDIT_PATH_MAX], path[BW_AUDIT_PATH_MAX], tmp[BW_AUDIT_PATH_MAX];
@@ -81,7 +67,7 @@ int audit_anchor_write(const char *state_dir, const struct audit_anchor *anchor)
     if (fd < 0)
         return BW_EIO;
     /* 0600 whatever the umask took away. */
-    rc = fchmod(fd, 0600) == 0 ? write_all(fd, file, sizeof(file)) : BW_EIO;
+    rc = fchmod(fd, 0600) == 0 ? audit_write_all(fd, file, sizeof(file)) : BW_EIO;
     if (rc == BW_OK && fsync(fd) != 0)
         rc = BW_EIO;
     if (close(fd) != 0 && rc == BW_OK)
@@ -244,20 +230,6 @@ static int probe_row(const struct bw_audit_entry *e, const uint8_t prev[BW_SHA25
     return rc == BW_ETOOLARGE ? BW_OK : rc;
 }
 
-/* One integer of a one-row query (0 for NULL). */
-static int query_u64(sqlite3 *db, const char *sql, uint64_t *out)
-{
-    sqlite3_stmt *st = NULL;
-    *out = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return BW_EIO;
-    int rc = sqlite3_step(st) == SQLITE_ROW ? BW_OK : BW_EIO;
-    if (rc == BW_OK)
-        *out = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* The hash of record seq as the trail holds it: recomputed from its row,
  * or, once archived, the segment's last hash when seq ends one. Inside a
  * segment it is left to the verifier (found stays false). */
@@ -289,9 +261,9 @@ static int compare_open(struct bw_audit *audit, uint64_t tail_seq, struct bw_aud
     int rc = audit_anchor_read(audit->state_dir, &anchor);
     if (rc == BW_ENOTFOUND) {
         uint64_t ck = 0, seg = 0;
-        rc = query_u64(audit->db, "SELECT max(seq) FROM checkpoints", &ck);
+        rc = audit_store_query_u64(audit->db, "SELECT max(seq) FROM checkpoints", &ck, NULL);
         if (rc == BW_OK)
-            rc = query_u64(audit->db, "SELECT max(last_seq) FROM segments", &seg);
+            rc = audit_store_query_u64(audit->db, "SELECT max(last_seq) FROM segments", &seg, NULL);
         if (rc == BW_OK && (ck || seg))
             audit_anchor_report_missing(ck > seg ? ck : seg, r);
         return rc;

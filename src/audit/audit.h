@@ -390,13 +390,21 @@ BW_MUST_CHECK int bw_audit_verify_with(const char *state_dir,
                                        const struct bw_audit_verify_options *options,
                                        struct bw_audit_verify_report *report);
 
+/* What an export wrote: the range actually found, and the SHA-256 of the
+ * whole file (for the record that names it). */
+struct bw_audit_export_info {
+    uint64_t first_seq, last_seq, records;
+    uint8_t file_sha256[32];
+};
+
 /* Writes records first_seq..last_seq (0, 0: everything in audit.db) of
  * the trail in state_dir into a new signed segment file at out_path
  * (which must not exist), for write-once media. The file carries the
- * public key that checks it. BW_ENOTFOUND when the range holds no
- * records, BW_EEXIST, BW_EIO. */
+ * public key that checks it. *info (may be NULL) is filled on BW_OK and
+ * zeroed otherwise. BW_ENOTFOUND when the range holds no records,
+ * BW_EEXIST, BW_EIO. */
 BW_MUST_CHECK int bw_audit_export(const char *state_dir, uint64_t first_seq, uint64_t last_seq,
-                                  const char *out_path, uint64_t *records_out);
+                                  const char *out_path, struct bw_audit_export_info *info);
 
 /* Checks one segment file on its own (as exported): signature, records'
  * chain inside it. MACs are checked when state_dir (may be NULL) holds

@@ -24,6 +24,20 @@ static int kernel_probe(long *maxerror_us, long *esterror_us)
 
 int (*audit_clock_probe)(long *maxerror_us, long *esterror_us) = kernel_probe;
 
+static void record_clock(struct bw_audit *audit, uint32_t id, enum bw_audit_result result,
+                         json_t *details_take)
+{
+    struct bw_audit_event ev = {
+        .id = id,
+        .result = result,
+        .source = {.kind = BW_AUDIT_SOURCE_PROCESS, .name = "bulwark"},
+        .details = details_take,
+    };
+    if (bw_audit_record(audit, &ev, NULL) != BW_OK)
+        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT, "time-sync record not yet durable");
+    json_decref(details_take);
+}
+
 void bw_audit_clock_check(struct bw_audit *audit)
 {
     long maxerror = 0, esterror = 0;
@@ -37,16 +51,8 @@ void bw_audit_clock_check(struct bw_audit *audit)
         bw_log(BW_LOG_WARN, BW_LOGC_AUDIT,
                "the system clock's synchronisation state cannot be read: audit timestamps are "
                "not known to be accurate");
-        json_t *unknown = json_pack("{s:s}", "synchronised", "unknown");
-        struct bw_audit_event ev = {
-            .id = BW_AUDIT_EV_TIME_SYNC_STATUS,
-            .result = BW_AUDIT_ERROR,
-            .source = {.kind = BW_AUDIT_SOURCE_PROCESS, .name = "bulwark"},
-            .details = unknown,
-        };
-        if (bw_audit_record(audit, &ev, NULL) != BW_OK)
-            bw_log(BW_LOG_WARN, BW_LOGC_AUDIT, "time-sync record not yet durable");
-        json_decref(unknown);
+        record_clock(audit, BW_AUDIT_EV_TIME_SYNC_STATUS, BW_AUDIT_ERROR,
+                     json_pack("{s:s}", "synchronised", "unknown"));
         return;
     }
     if (synced == audit->clock_state)
@@ -65,15 +71,7 @@ void bw_audit_clock_check(struct bw_audit *audit)
     else if (audit->clock_state == 0)
         bw_log(BW_LOG_INFO, BW_LOGC_AUDIT, "the system clock is synchronised again");
     audit->clock_state = synced;
-    json_t *details = json_pack("{s:b, s:I, s:I}", "synchronised", synced, "max_error_us",
-                                (json_int_t)maxerror, "est_error_us", (json_int_t)esterror);
-    struct bw_audit_event ev = {
-        .id = id,
-        .result = result,
-        .source = {.kind = BW_AUDIT_SOURCE_PROCESS, .name = "bulwark"},
-        .details = details,
-    };
-    if (bw_audit_record(audit, &ev, NULL) != BW_OK)
-        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT, "time-sync record not yet durable");
-    json_decref(details);
+    record_clock(audit, id, result,
+                 json_pack("{s:b, s:I, s:I}", "synchronised", synced, "max_error_us",
+                           (json_int_t)maxerror, "est_error_us", (json_int_t)esterror));
 }

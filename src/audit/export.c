@@ -10,11 +10,14 @@
 
 #include <string.h>
 
+_Static_assert(sizeof(((struct bw_audit_export_info *)0)->file_sha256) == BW_SHA256_LEN,
+               "the export names the file by its SHA-256");
+
 int bw_audit_export(const char *state_dir, uint64_t first_seq, uint64_t last_seq,
-                    const char *out_path, uint64_t *records_out)
+                    const char *out_path, struct bw_audit_export_info *out)
 {
-    if (records_out)
-        *records_out = 0;
+    if (out)
+        memset(out, 0, sizeof(*out));
     if (first_seq == 0 && last_seq == 0) {
         first_seq = 1;
         last_seq = INT64_MAX;
@@ -30,8 +33,12 @@ int bw_audit_export(const char *state_dir, uint64_t first_seq, uint64_t last_seq
     struct audit_segment_info info = {0};
     if (rc == BW_OK)
         rc = audit_segment_write(db, &keys, first_seq, last_seq, out_path, &info);
-    if (rc == BW_OK && records_out)
-        *records_out = info.records;
+    if (rc == BW_OK && out) {
+        out->first_seq = info.first_seq;
+        out->last_seq = info.last_seq;
+        out->records = info.records;
+        memcpy(out->file_sha256, info.file_sha256, sizeof(out->file_sha256));
+    }
     sqlite3_close(db);
     audit_keys_clear(&keys);
     return rc;

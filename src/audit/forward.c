@@ -19,6 +19,7 @@
  * docs/internals/audit-forwarding.md says what this guarantees.
  */
 #include "audit/forward_internal.h"
+#include "audit/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,30 +92,6 @@ struct bw_audit_forwarder {
 
 /* ---- the position file ---------------------------------------------------- */
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return BW_EIO;
-    int rc = fsync(fd) == 0 ? BW_OK : BW_EIO;
-    close(fd);
-    return rc;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return BW_EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return BW_OK;
-}
-
 /* Replaces the position file atomically: a temporary file (0600), synced,
  * renamed over the old one, the directory synced. */
 static int state_save(struct bw_audit_forwarder *fwd, uint64_t seq)
@@ -132,9 +109,9 @@ static int state_save(struct bw_audit_forwarder *fwd, uint64_t seq)
     if (fd >= 0) {
         rc = fchmod(fd, 0600) == 0 ? BW_OK : BW_EIO;
         if (!rc)
-            rc = write_all(fd, text, strlen(text));
+            rc = audit_write_all(fd, text, strlen(text));
         if (!rc)
-            rc = write_all(fd, "\n", 1);
+            rc = audit_write_all(fd, "\n", 1);
         if (!rc && fsync(fd) != 0)
             rc = BW_EIO;
         close(fd);
@@ -143,7 +120,7 @@ static int state_save(struct bw_audit_forwarder *fwd, uint64_t seq)
         if (rc)
             unlink(tmp);
         else
-            rc = fsync_dir(fwd->state_dir);
+            rc = audit_fsync_dir(fwd->state_dir);
     }
     free(text); /* jansson's allocator */
     return rc;

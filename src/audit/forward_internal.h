@@ -125,6 +125,10 @@ BW_MUST_CHECK int bw_audit_syslog_format(const struct bw_audit_entry *e, int fac
 
 struct addrinfo;
 
+/* Formats a reason into err (errlen bytes, may be NULL/0: nothing);
+ * the forwarder's files all report their failures this way. */
+void bw_audit_fwd_set_err(char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(3, 4);
+
 /* Waits until fd reports one of events (or an error or hang-up), at most
  * until deadline_us (monotonic), unless wake_fd (-1: none) becomes
  * readable first. BW_OK (with *revents when not NULL), BW_ETIMEOUT,

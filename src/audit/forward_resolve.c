@@ -14,25 +14,11 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        err[0] = '\0';
-}
 
 /* ---- waiting ------------------------------------------------------------ */
 
@@ -114,14 +100,14 @@ int bw_audit_fwd_resolve(const char *host, uint16_t port, int64_t deadline_us, i
         return BW_ENOMEM;
     if (bw_strlcpy(l->host, host, sizeof(l->host)) >= sizeof(l->host)) {
         bw_free(l);
-        set_err(err, errlen, "host name too long");
+        bw_audit_fwd_set_err(err, errlen, "host name too long");
         return BW_EINVAL;
     }
     (void)snprintf(l->service, sizeof(l->service), "%u", (unsigned)port);
     l->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (l->done_fd < 0) {
         bw_free(l);
-        set_err(err, errlen, "eventfd: %s", strerror(errno));
+        bw_audit_fwd_set_err(err, errlen, "eventfd: %s", strerror(errno));
         return BW_EIO;
     }
     atomic_init(&l->done, false);
@@ -137,16 +123,16 @@ int bw_audit_fwd_resolve(const char *host, uint16_t port, int64_t deadline_us, i
     if (prc) {
         close(l->done_fd);
         bw_free(l);
-        set_err(err, errlen, "cannot start a name lookup: %s", strerror(prc));
+        bw_audit_fwd_set_err(err, errlen, "cannot start a name lookup: %s", strerror(prc));
         return BW_EIO;
     }
     int rc = bw_audit_fwd_wait(l->done_fd, POLLIN, deadline_us, wake_fd, NULL);
     if (!rc && !atomic_load_explicit(&l->done, memory_order_acquire))
         rc = BW_EIO; /* cannot happen: the helper sets done first */
     if (rc == BW_ETIMEOUT)
-        set_err(err, errlen, "resolving %s timed out", host);
+        bw_audit_fwd_set_err(err, errlen, "resolving %s timed out", host);
     if (!rc && l->gai != 0) {
-        set_err(err, errlen, "cannot resolve %s: %s", host, gai_strerror(l->gai));
+        bw_audit_fwd_set_err(err, errlen, "cannot resolve %s: %s", host, gai_strerror(l->gai));
         rc = BW_EIO;
     }
     if (!rc) {

@@ -63,8 +63,7 @@ struct bw_audit_fwd_conn {
     int64_t asked_at_us, nudged_at_us;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void bw_audit_fwd_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -108,7 +107,7 @@ static int check_readable(const char *what, const char *path, char *err, size_t 
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        bw_audit_fwd_set_err(err, errlen, "%s %s: %s", what, path, strerror(errno));
         return BW_EINVAL;
     }
     close(fd);
@@ -121,13 +120,14 @@ static void set_closed_err(char *err, size_t errlen, const char *doing, int e)
     char why[256];
     unsigned long last = ERR_peek_last_error();
     if (e == SSL_ERROR_SYSCALL && last == 0 && errno == ECONNRESET)
-        set_err(err, errlen, "%s: the collector reset the connection", doing);
+        bw_audit_fwd_set_err(err, errlen, "%s: the collector reset the connection", doing);
     else if (e == SSL_ERROR_SYSCALL && last == 0)
-        set_err(err, errlen, "%s: %s", doing, errno ? strerror(errno) : "connection closed");
+        bw_audit_fwd_set_err(err, errlen, "%s: %s", doing,
+                             errno ? strerror(errno) : "connection closed");
     else if (ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-        set_err(err, errlen, "%s: the collector closed the connection", doing);
+        bw_audit_fwd_set_err(err, errlen, "%s: the collector closed the connection", doing);
     else
-        set_err(err, errlen, "%s: %s", doing, ssl_reason(why, sizeof(why)));
+        bw_audit_fwd_set_err(err, errlen, "%s: %s", doing, ssl_reason(why, sizeof(why)));
     ERR_clear_error();
 }
 
@@ -137,11 +137,13 @@ int bw_audit_fwd_tls_new(const struct bw_audit_fwd_target *target, struct bw_aud
     char why[256];
     *out = NULL;
     if (!target->ca_file || (!target->client_cert != !target->client_key)) {
-        set_err(err, errlen, "a CA file, and a client certificate only with its key, are needed");
+        bw_audit_fwd_set_err(err, errlen,
+                             "a CA file, and a client certificate only with its key, are needed");
         return BW_EINVAL;
     }
     if (target->client_key && file_readable_by_others(target->client_key)) {
-        set_err(err, errlen, "client key %s is readable or writable by others", target->client_key);
+        bw_audit_fwd_set_err(err, errlen, "client key %s is readable or writable by others",
+                             target->client_key);
         return BW_EINVAL;
     }
     if (check_readable("CA file", target->ca_file, err, errlen) ||
@@ -156,20 +158,20 @@ int bw_audit_fwd_tls_new(const struct bw_audit_fwd_target *target, struct bw_aud
     int rc = BW_EINVAL;
     tls->ctx = SSL_CTX_new(TLS_client_method());
     if (!tls->ctx) {
-        set_err(err, errlen, "TLS context: %s", ssl_reason(why, sizeof(why)));
+        bw_audit_fwd_set_err(err, errlen, "TLS context: %s", ssl_reason(why, sizeof(why)));
         rc = BW_ENOMEM;
         goto fail;
     }
     SSL_CTX_set_default_passwd_cb(tls->ctx, no_passphrase);
     if (!SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION)) {
-        set_err(err, errlen, "TLS 1.2 minimum: %s", ssl_reason(why, sizeof(why)));
+        bw_audit_fwd_set_err(err, errlen, "TLS 1.2 minimum: %s", ssl_reason(why, sizeof(why)));
         goto fail;
     }
     /* AEAD suites with forward secrecy only, whatever the system's
      * OpenSSL configuration would allow. */
     if (!SSL_CTX_set_cipher_list(tls->ctx, BW_AUDIT_FWD_TLS12_CIPHERS) ||
         !SSL_CTX_set_ciphersuites(tls->ctx, BW_AUDIT_FWD_TLS13_SUITES)) {
-        set_err(err, errlen, "TLS cipher suites: %s", ssl_reason(why, sizeof(why)));
+        bw_audit_fwd_set_err(err, errlen, "TLS cipher suites: %s", ssl_reason(why, sizeof(why)));
         goto fail;
     }
     SSL_CTX_set_options(tls->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
@@ -177,19 +179,20 @@ int bw_audit_fwd_tls_new(const struct bw_audit_fwd_target *target, struct bw_aud
     /* Only the configured CA is trusted, never the system's store. */
     SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_PEER, NULL);
     if (!SSL_CTX_load_verify_file(tls->ctx, target->ca_file)) {
-        set_err(err, errlen, "CA file %s: %s", target->ca_file, ssl_reason(why, sizeof(why)));
+        bw_audit_fwd_set_err(err, errlen, "CA file %s: %s", target->ca_file,
+                             ssl_reason(why, sizeof(why)));
         goto fail;
     }
     if (target->client_cert) {
         if (!SSL_CTX_use_certificate_chain_file(tls->ctx, target->client_cert)) {
-            set_err(err, errlen, "client certificate %s: %s", target->client_cert,
-                    ssl_reason(why, sizeof(why)));
+            bw_audit_fwd_set_err(err, errlen, "client certificate %s: %s", target->client_cert,
+                                 ssl_reason(why, sizeof(why)));
             goto fail;
         }
         if (!SSL_CTX_use_PrivateKey_file(tls->ctx, target->client_key, SSL_FILETYPE_PEM) ||
             !SSL_CTX_check_private_key(tls->ctx)) {
-            set_err(err, errlen, "client key %s: %s", target->client_key,
-                    ssl_reason(why, sizeof(why)));
+            bw_audit_fwd_set_err(err, errlen, "client key %s: %s", target->client_key,
+                                 ssl_reason(why, sizeof(why)));
             goto fail;
         }
     }
@@ -238,7 +241,7 @@ static int connect_one(const struct addrinfo *ai, uint16_t port, int64_t deadlin
     address_text(ai, addr, sizeof(addr));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        set_err(err, errlen, "socket: %s", strerror(errno));
+        bw_audit_fwd_set_err(err, errlen, "socket: %s", strerror(errno));
         return BW_EIO;
     }
     int rc = BW_OK, soerr = 0;
@@ -253,9 +256,11 @@ static int connect_one(const struct addrinfo *ai, uint16_t port, int64_t deadlin
         }
     }
     if (rc == BW_ETIMEOUT)
-        set_err(err, errlen, "connecting to %s port %u timed out", addr, (unsigned)port);
+        bw_audit_fwd_set_err(err, errlen, "connecting to %s port %u timed out", addr,
+                             (unsigned)port);
     else if (!rc && soerr) {
-        set_err(err, errlen, "connecting to %s port %u: %s", addr, (unsigned)port, strerror(soerr));
+        bw_audit_fwd_set_err(err, errlen, "connecting to %s port %u: %s", addr, (unsigned)port,
+                             strerror(soerr));
         rc = BW_EIO;
     }
     if (rc) {
@@ -276,7 +281,7 @@ static int connect_any(const struct bw_audit_fwd_target *target, int64_t deadlin
     if (rc)
         return rc;
     rc = BW_EIO;
-    set_err(err, errlen, "%s has no address", target->host);
+    bw_audit_fwd_set_err(err, errlen, "%s has no address", target->host);
     for (const struct addrinfo *ai = list; ai; ai = ai->ai_next) {
         rc = connect_one(ai, target->port, deadline_us, wake_fd, fd_out, err, errlen);
         if (rc == BW_OK || rc == BW_ESTATE || rc == BW_ETIMEOUT)
@@ -305,7 +310,7 @@ static int set_peer_name(SSL *ssl, const char *name, char *err, size_t errlen)
         return BW_OK;
     }
     char why[256];
-    set_err(err, errlen, "server name %s: %s", name, ssl_reason(why, sizeof(why)));
+    bw_audit_fwd_set_err(err, errlen, "server name %s: %s", name, ssl_reason(why, sizeof(why)));
     return BW_EINVAL;
 }
 
@@ -338,7 +343,7 @@ static int handshake(struct bw_audit_fwd_conn *conn, const char *name, int64_t d
         if (events) {
             int rc = bw_audit_fwd_wait(conn->fd, events, deadline_us, wake_fd, NULL);
             if (rc == BW_ETIMEOUT)
-                set_err(err, errlen, "TLS handshake timed out");
+                bw_audit_fwd_set_err(err, errlen, "TLS handshake timed out");
             if (rc)
                 return rc;
             continue;
@@ -346,15 +351,15 @@ static int handshake(struct bw_audit_fwd_conn *conn, const char *name, int64_t d
         conn->broken = true;
         long verify = SSL_get_verify_result(conn->ssl);
         if (verify != X509_V_OK) {
-            set_err(err, errlen, "collector's certificate refused for %s: %s", name,
-                    X509_verify_cert_error_string(verify));
+            bw_audit_fwd_set_err(err, errlen, "collector's certificate refused for %s: %s", name,
+                                 X509_verify_cert_error_string(verify));
             ERR_clear_error();
             return BW_EDENIED;
         }
         if (e == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0)
-            set_err(err, errlen, "TLS handshake: connection closed by the collector");
+            bw_audit_fwd_set_err(err, errlen, "TLS handshake: connection closed by the collector");
         else
-            set_err(err, errlen, "TLS handshake: %s", ssl_reason(why, sizeof(why)));
+            bw_audit_fwd_set_err(err, errlen, "TLS handshake: %s", ssl_reason(why, sizeof(why)));
         return BW_EIO;
     }
     /* SSL_VERIFY_PEER has refused a bad certificate already; this also
@@ -363,7 +368,7 @@ static int handshake(struct bw_audit_fwd_conn *conn, const char *name, int64_t d
     bool ok = peer && SSL_get_verify_result(conn->ssl) == X509_V_OK;
     X509_free(peer);
     if (!ok) {
-        set_err(err, errlen, "collector presented no verified certificate");
+        bw_audit_fwd_set_err(err, errlen, "collector presented no verified certificate");
         return BW_EDENIED;
     }
     return BW_OK;
@@ -385,7 +390,7 @@ int bw_audit_fwd_conn_open(struct bw_audit_fwd_tls *tls, const struct bw_audit_f
     conn->ssl = SSL_new(tls->ctx);
     if (!conn->ssl || SSL_set_fd(conn->ssl, conn->fd) != 1) {
         char why[256];
-        set_err(err, errlen, "TLS session: %s", ssl_reason(why, sizeof(why)));
+        bw_audit_fwd_set_err(err, errlen, "TLS session: %s", ssl_reason(why, sizeof(why)));
         rc = BW_ENOMEM;
         goto fail;
     }
@@ -429,7 +434,8 @@ int bw_audit_fwd_conn_write(struct bw_audit_fwd_conn *conn, const void *data, si
         if (events) {
             int rc = bw_audit_fwd_wait(conn->fd, events, deadline_us, wake_fd, NULL);
             if (rc == BW_ETIMEOUT)
-                set_err(err, errlen, "sending timed out (the collector does not read)");
+                bw_audit_fwd_set_err(err, errlen,
+                                     "sending timed out (the collector does not read)");
             if (rc)
                 return rc;
             continue;
@@ -451,7 +457,8 @@ int bw_audit_fwd_conn_probe(struct bw_audit_fwd_conn *conn, char *err, size_t er
         socklen_t sl = sizeof(soerr);
         (void)getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
         conn->broken = true;
-        set_err(err, errlen, "connection failed: %s", soerr ? strerror(soerr) : "socket error");
+        bw_audit_fwd_set_err(err, errlen, "connection failed: %s",
+                             soerr ? strerror(soerr) : "socket error");
         return BW_EIO;
     }
     /* The collector never sends application data; what it may send by
@@ -467,7 +474,7 @@ int bw_audit_fwd_conn_probe(struct bw_audit_fwd_conn *conn, char *err, size_t er
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
             return BW_OK;
         if (e == SSL_ERROR_ZERO_RETURN) {
-            set_err(err, errlen, "reading: the collector closed the connection");
+            bw_audit_fwd_set_err(err, errlen, "reading: the collector closed the connection");
         } else {
             conn->broken = true;
             set_closed_err(err, errlen, "reading", e);
@@ -496,7 +503,7 @@ static int key_update(struct bw_audit_fwd_conn *conn, int type, int64_t deadline
         sending = true;
         if (SSL_key_update(conn->ssl, type) != 1) {
             conn->broken = true;
-            set_err(err, errlen, "TLS key update: %s", ssl_reason(why, sizeof(why)));
+            bw_audit_fwd_set_err(err, errlen, "TLS key update: %s", ssl_reason(why, sizeof(why)));
             return BW_EIO;
         }
         if (type == SSL_KEY_UPDATE_REQUESTED) {
@@ -518,7 +525,7 @@ static int key_update(struct bw_audit_fwd_conn *conn, int type, int64_t deadline
         }
         int rc = bw_audit_fwd_wait(conn->fd, events, deadline_us, wake_fd, NULL);
         if (rc == BW_ETIMEOUT)
-            set_err(err, errlen, "sending timed out (the collector does not read)");
+            bw_audit_fwd_set_err(err, errlen, "sending timed out (the collector does not read)");
         if (rc)
             return rc;
     }
@@ -578,7 +585,7 @@ int bw_audit_fwd_conn_settle(struct bw_audit_fwd_conn *conn, int64_t deadline_us
         int n = unacknowledged(conn->fd);
         if (n < 0) {
             conn->broken = true;
-            set_err(err, errlen, "SIOCOUTQ: %s", strerror(errno));
+            bw_audit_fwd_set_err(err, errlen, "SIOCOUTQ: %s", strerror(errno));
             return BW_EIO;
         }
         /* Reading also takes in the collector's key updates. */
@@ -594,15 +601,17 @@ int bw_audit_fwd_conn_settle(struct bw_audit_fwd_conn *conn, int64_t deadline_us
         if (getsockopt(conn->fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
             ti.tcpi_state == TCP_CLOSE) {
             conn->broken = true;
-            set_err(err, errlen, "connection closed with %d bytes unacknowledged", n);
+            bw_audit_fwd_set_err(err, errlen, "connection closed with %d bytes unacknowledged", n);
             return BW_EIO;
         }
         int64_t now = bw_clock_monotonic_us();
         if (now >= deadline_us) {
             if (n)
-                set_err(err, errlen, "the collector did not acknowledge %d bytes in time", n);
+                bw_audit_fwd_set_err(err, errlen,
+                                     "the collector did not acknowledge %d bytes in time", n);
             else
-                set_err(err, errlen, "the collector did not answer a TLS key update in time");
+                bw_audit_fwd_set_err(err, errlen,
+                                     "the collector did not answer a TLS key update in time");
             return BW_ETIMEOUT;
         }
         /* Sleep a little (the ACK comes after a round trip), but wake on
@@ -624,7 +633,8 @@ bool bw_audit_fwd_conn_read_ack(const struct bw_audit_fwd_conn *conn)
 
 void bw_audit_fwd_conn_describe(const struct bw_audit_fwd_conn *conn, char *out, size_t len)
 {
-    set_err(out, len, "%s, %s", SSL_get_version(conn->ssl), SSL_get_cipher_name(conn->ssl));
+    bw_audit_fwd_set_err(out, len, "%s, %s", SSL_get_version(conn->ssl),
+                         SSL_get_cipher_name(conn->ssl));
 }
 
 void bw_audit_fwd_conn_close(struct bw_audit_fwd_conn *conn)

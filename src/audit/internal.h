@@ -141,6 +141,9 @@ BW_MUST_CHECK int audit_store_checkpoint(sqlite3 *db, uint64_t seq, int64_t ts_u
                                          const uint8_t sig[BW_ED25519_SIG_LEN]);
 /* Bytes used by live pages of the database. */
 BW_MUST_CHECK int audit_store_used_bytes(sqlite3 *db, uint64_t *out);
+/* One integer of a one-row query: *out is 0 and *found (may be NULL)
+ * false when there is no row or it is NULL. BW_EIO. */
+BW_MUST_CHECK int audit_store_query_u64(sqlite3 *db, const char *sql, uint64_t *out, bool *found);
 BW_MUST_CHECK int audit_store_exec(sqlite3 *db, const char *sql);
 /* Rolls back the open transaction, if any; nothing to report. */
 void audit_store_rollback(sqlite3 *db);
@@ -406,6 +409,9 @@ extern int (*audit_clock_probe)(long *maxerror_us, long *esterror_us);
 
 BW_MUST_CHECK int audit_path(char *out, const char *state_dir, const char *name);
 BW_MUST_CHECK int audit_fsync_dir(const char *dir);
+/* Writes all len bytes to fd (retrying after EINTR and short writes).
+ * BW_EFULL when the file system is full, else BW_EIO. */
+BW_MUST_CHECK int audit_write_all(int fd, const void *data, size_t len);
 void audit_report_problem(struct bw_audit_verify_report *report, uint64_t seq, const char *fmt, ...)
     BW_PRINTF(3, 4);
 

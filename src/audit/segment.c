@@ -34,20 +34,6 @@ struct seg_writer {
     uint8_t prev[BW_SHA256_LEN];
 };
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return errno == ENOSPC ? BW_EFULL : BW_EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return BW_OK;
-}
-
 /* Writes out what is buffered; body says whether it lies before the
  * trailer (and so counts for the signed digest). */
 static int flush(struct seg_writer *w, bool body)
@@ -56,7 +42,7 @@ static int flush(struct seg_writer *w, bool body)
     if (rc == BW_OK && body)
         rc = bw_crypto_sha256_update(w->body, w->buf.data, w->buf.len);
     if (rc == BW_OK)
-        rc = write_all(w->fd, w->buf.data, w->buf.len);
+        rc = audit_write_all(w->fd, w->buf.data, w->buf.len);
     bw_buf_reset(&w->buf);
     return rc;
 }

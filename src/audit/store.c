@@ -258,14 +258,16 @@ static int tail_row(const struct bw_audit_entry *e, const uint8_t prev[BW_SHA256
     return BW_OK;
 }
 
-static int query_u64(sqlite3 *db, const char *sql, uint64_t *out, bool *found)
+int audit_store_query_u64(sqlite3 *db, const char *sql, uint64_t *out, bool *found)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return BW_EIO;
     int src = sqlite3_step(st);
-    *found = src == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
-    *out = *found ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    bool got = src == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (found)
+        *found = got;
+    *out = got ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return src == SQLITE_ROW || src == SQLITE_DONE ? BW_OK : BW_EIO;
 }
@@ -276,7 +278,7 @@ int audit_store_tail(sqlite3 *db, struct bw_crypto_mac *mac, struct audit_tail *
     out->mac_ok = true;
     uint64_t last;
     bool found;
-    int rc = query_u64(db, "SELECT max(seq) FROM records", &last, &found);
+    int rc = audit_store_query_u64(db, "SELECT max(seq) FROM records", &last, &found);
     if (rc)
         return rc;
     if (found) {
@@ -307,7 +309,7 @@ int audit_store_tail(sqlite3 *db, struct bw_crypto_mac *mac, struct audit_tail *
             return rc;
     }
     uint64_t ck;
-    rc = query_u64(db, "SELECT max(seq) FROM checkpoints", &ck, &found);
+    rc = audit_store_query_u64(db, "SELECT max(seq) FROM checkpoints", &ck, &found);
     out->checkpoint_seq = ck;
     return rc;
 }
@@ -371,11 +373,11 @@ int audit_store_used_bytes(sqlite3 *db, uint64_t *out)
 {
     uint64_t pages, free_pages, page_size;
     bool found;
-    int rc = query_u64(db, "PRAGMA page_count", &pages, &found);
+    int rc = audit_store_query_u64(db, "PRAGMA page_count", &pages, &found);
     if (rc == BW_OK)
-        rc = query_u64(db, "PRAGMA freelist_count", &free_pages, &found);
+        rc = audit_store_query_u64(db, "PRAGMA freelist_count", &free_pages, &found);
     if (rc == BW_OK)
-        rc = query_u64(db, "PRAGMA page_size", &page_size, &found);
+        rc = audit_store_query_u64(db, "PRAGMA page_size", &page_size, &found);
     if (rc)
         return rc;
     *out = (pages - (free_pages < pages ? free_pages : pages)) * page_size;

@@ -25,37 +25,6 @@ _Static_assert(SYSLOG_MSG_MAX < 100000, "LEN has at most 5 digits");
 /* 9999-12-31T23:59:59.999999Z: the last instant with a 4-digit year. */
 #define TS_US_MAX 253402300799999999LL
 
-/* Length of the well-formed UTF-8 character at s[0..len), len > 0; 0 when
- * the bytes there are not one (overlong forms, surrogates and code points
- * above U+10FFFF are not). */
-static size_t utf8_char_len(const unsigned char *s, size_t len)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t need;
-    uint32_t cp, min;
-    if ((c & 0xe0) == 0xc0) {
-        need = 1, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        need = 2, cp = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        need = 3, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len - 1 < need)
-        return 0;
-    for (size_t k = 1; k <= need; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[k] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need + 1;
-}
-
 /* Appends s[0..len) as UTF-8 text, each byte that does not belong to a
  * well-formed character replaced by '?', with '"', '\' and ']' escaped
  * when sd_escape (RFC 5424 section 6.3.3). Takes whole characters only,
@@ -68,7 +37,7 @@ static int append_text(struct bw_buf *buf, const char *s, size_t len, bool sd_es
     size_t i = 0;
     int rc = BW_OK;
     while (i < len && rc == BW_OK) {
-        size_t n = utf8_char_len(p + i, len - i);
+        size_t n = bw_utf8_char_len(s + i, len - i);
         size_t step = n ? n : 1;
         if (step > limit - i)
             break;

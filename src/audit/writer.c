@@ -417,10 +417,8 @@ void *audit_writer_main(void *arg)
                     continue;
                 }
             }
-            /* The final checkpoint is no record: sync it here. */
-            if (audit_sync_wal(audit) != BW_OK)
-                bw_log(BW_LOG_ERROR, BW_LOGC_AUDIT,
-                       "the final audit checkpoint could not be synced to disk");
+            /* The final checkpoint handed its anchor to the syncer, which
+             * syncs it (and writes the anchor) before it stops. */
             break;
         }
     }

@@ -17,36 +17,30 @@ static const struct bw_cli_option archive_options[] = {
     [OPT_JSON] = {"json", NULL, "print the daemon's JSON reply"},
 };
 
+static int print_archived(const json_t *reply)
+{
+    long long first = (long long)json_integer_value(json_object_get(reply, "first_seq"));
+    long long last = (long long)json_integer_value(json_object_get(reply, "last_seq"));
+    const char *st = json_string_value(json_object_get(reply, "state"));
+    if (first == 0)
+        printf("nothing to archive");
+    else
+        printf("archived records %lld..%lld into audit-archive/", first, last);
+    printf("; the trail is at %lld %% of its limit, state %s\n",
+           (long long)json_integer_value(json_object_get(reply, "usage_percent")), st ? st : "?");
+    return BW_CLI_EXIT_OK;
+}
+
 static int archive_run(const struct bw_cli_args *args)
 {
     const char *state = args->values[OPT_STATE];
     if (!state)
         return bw_cli_usage_error(&bw_cli_audit_archive_command, "--state DIR is required");
-    json_t *request = json_pack("{s:s}", "op", "audit_archive");
     json_t *reply = NULL;
-    int rc = request ? bw_cli_control_call(state, request, &reply) : BW_ENOMEM;
-    json_decref(request);
-    if (rc)
+    if (bw_cli_control_ask(state, json_pack("{s:s}", "op", "audit_archive"), "archive refused",
+                           &reply))
         return BW_CLI_EXIT_FAIL;
-    int status = BW_CLI_EXIT_FAIL;
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        bw_cli_control_print_error(reply, "archive refused");
-    } else if (args->values[OPT_JSON]) {
-        status = json_dumpf(reply, stdout, JSON_INDENT(2)) == 0 ? BW_CLI_EXIT_OK : BW_CLI_EXIT_FAIL;
-        putchar('\n');
-    } else {
-        long long first = (long long)json_integer_value(json_object_get(reply, "first_seq"));
-        long long last = (long long)json_integer_value(json_object_get(reply, "last_seq"));
-        const char *st = json_string_value(json_object_get(reply, "state"));
-        if (first == 0)
-            printf("nothing to archive");
-        else
-            printf("archived records %lld..%lld into audit-archive/", first, last);
-        printf("; the trail is at %lld %% of its limit, state %s\n",
-               (long long)json_integer_value(json_object_get(reply, "usage_percent")),
-               st ? st : "?");
-        status = BW_CLI_EXIT_OK;
-    }
+    int status = args->values[OPT_JSON] ? bw_cli_print_json(reply) : print_archived(reply);
     json_decref(reply);
     return status;
 }

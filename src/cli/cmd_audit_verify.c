@@ -218,13 +218,13 @@ static int export_run(const struct bw_cli_args *args)
         return BW_CLI_EXIT_USAGE;
     if (last < first)
         return bw_cli_usage_error(cmd, "--to-seq is before --from-seq");
-    uint64_t n = 0;
-    int rc = bw_audit_export(state, first, last, out, &n);
+    struct bw_audit_export_info info;
+    int rc = bw_audit_export(state, first, last, out, &info);
     switch (rc) {
     case BW_OK: {
-        printf("audit export: %" PRIu64 " records written to %s\n", n, out);
+        printf("audit export: %" PRIu64 " records written to %s\n", info.records, out);
         uint64_t seq = 0;
-        rc = bw_cli_export_record(state, out, &seq);
+        rc = bw_cli_export_record(state, out, &info, &seq);
         if (rc == BW_OK) {
             printf("audit export: recorded in the trail as audit.exported, record %" PRIu64 "\n",
                    seq);

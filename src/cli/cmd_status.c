@@ -98,21 +98,10 @@ static int status_run(const struct bw_cli_args *args)
     const char *state = args->values[OPT_STATE];
     if (!state)
         return bw_cli_usage_error(&bw_cli_status_command, "--state DIR is required");
-    json_t *request = json_pack("{s:s}", "op", "status");
     json_t *reply = NULL;
-    int rc = request ? bw_cli_control_call(state, request, &reply) : BW_ENOMEM;
-    json_decref(request);
-    if (rc)
+    if (bw_cli_control_ask(state, json_pack("{s:s}", "op", "status"), "status refused", &reply))
         return BW_CLI_EXIT_FAIL;
-    int status = BW_CLI_EXIT_FAIL;
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        bw_cli_control_print_error(reply, "status refused");
-    } else if (args->values[OPT_JSON]) {
-        status = json_dumpf(reply, stdout, JSON_INDENT(2)) == 0 ? BW_CLI_EXIT_OK : BW_CLI_EXIT_FAIL;
-        putchar('\n');
-    } else {
-        status = print_status(reply);
-    }
+    int status = args->values[OPT_JSON] ? bw_cli_print_json(reply) : print_status(reply);
     json_decref(reply);
     return status;
 }

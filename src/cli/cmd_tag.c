@@ -32,23 +32,15 @@ static int write_run(const struct bw_cli_args *args)
         bw_cli_errorf("the value is not valid UTF-8 text");
         return BW_CLI_EXIT_FAIL;
     }
+    char what[BW_TAG_NAME_MAX + 32];
+    if (bw_snprintf(what, sizeof(what), "write to %s refused", name) != BW_OK)
+        bw_strlcpy(what, "write refused", sizeof(what));
     json_t *reply = NULL;
-    int rc = bw_cli_control_call(state, request, &reply);
-    json_decref(request);
-    if (rc)
+    if (bw_cli_control_ask(state, request, what, &reply))
         return BW_CLI_EXIT_FAIL;
-    int status = BW_CLI_EXIT_OK;
-    if (json_is_true(json_object_get(reply, "ok"))) {
-        printf("%s: write accepted\n", name);
-    } else {
-        char what[BW_TAG_NAME_MAX + 32];
-        if (bw_snprintf(what, sizeof(what), "write to %s refused", name) != BW_OK)
-            bw_strlcpy(what, "write refused", sizeof(what));
-        bw_cli_control_print_error(reply, what);
-        status = BW_CLI_EXIT_FAIL;
-    }
+    printf("%s: write accepted\n", name);
     json_decref(reply);
-    return status;
+    return BW_CLI_EXIT_OK;
 }
 
 static const struct bw_cli_command write_command = {

@@ -159,3 +159,26 @@ void bw_cli_control_print_error(const json_t *reply, const char *what)
     bw_cli_print_safe(stderr, message, strlen(message));
     fputc('\n', stderr);
 }
+
+int bw_cli_control_ask(const char *state_dir, json_t *request_take, const char *what,
+                       json_t **reply)
+{
+    *reply = NULL;
+    int rc = request_take ? bw_cli_control_call(state_dir, request_take, reply) : BW_ENOMEM;
+    json_decref(request_take);
+    if (rc)
+        return rc;
+    if (json_is_true(json_object_get(*reply, "ok")))
+        return BW_OK;
+    bw_cli_control_print_error(*reply, what);
+    json_decref(*reply);
+    *reply = NULL;
+    return BW_EDENIED;
+}
+
+int bw_cli_print_json(const json_t *reply)
+{
+    int rc = json_dumpf(reply, stdout, JSON_INDENT(2));
+    putchar('\n');
+    return rc == 0 ? BW_CLI_EXIT_OK : BW_CLI_EXIT_FAIL;
+}

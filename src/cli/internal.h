@@ -243,6 +243,14 @@ BW_MUST_CHECK int bw_cli_control_call(const char *state_dir, json_t *request, js
 /* For a reply with "ok":false: prints "bulwark: <what>: <message>" to
  * stderr. */
 void bw_cli_control_print_error(const json_t *reply, const char *what);
+/* bw_cli_control_call for a request that must succeed: takes request
+ * (NULL: BW_ENOMEM), and gives *reply only when it says "ok":true. A
+ * refusal is printed as by bw_cli_control_print_error(what) and returns
+ * BW_EDENIED; other errors as bw_cli_control_call (already printed). */
+BW_MUST_CHECK int bw_cli_control_ask(const char *state_dir, json_t *request_take, const char *what,
+                                     json_t **reply);
+/* Prints a reply as indented JSON and a newline; the exit status. */
+int bw_cli_print_json(const json_t *reply);
 
 /* ---- the daemon's life cycle (notify.c, statedir.c, plant.c) --------- */
 
@@ -347,13 +355,16 @@ BW_MUST_CHECK int bw_cli_audit_tag_write_request(struct bw_audit *audit, uid_t u
  * bw_audit_record. Control thread, or a tool's main thread. */
 BW_MUST_CHECK int bw_cli_audit_exported(struct bw_audit *audit, uid_t uid, pid_t pid,
                                         const struct bw_cli_export_note *note, uint64_t *seq);
-/* Puts a finished export on record (export_note.c): the file as read
- * back (range, records, SHA-256), through the running daemon, or offline
- * under the state lock when none runs. *seq gets the record's number.
- * BW_EMALFORMED when the file does not verify, BW_ENOTFOUND when no daemon
- * answers although the state is locked, other errors as bw_audit_record
- * and bw_cli_control_call (which prints them). Main thread. */
-BW_MUST_CHECK int bw_cli_export_record(const char *state_dir, const char *file, uint64_t *seq);
+struct bw_audit_export_info;
+/* Puts a finished export on record (export_note.c): the file, and what
+ * bw_audit_export wrote into it (range, records, SHA-256), through the
+ * running daemon, or offline under the state lock when none runs. *seq
+ * gets the record's number. BW_ETOOLARGE for a path over
+ * BW_CLI_EXPORT_FILE_MAX, BW_ENOTFOUND when no daemon answers although
+ * the state is locked, other errors as bw_audit_record and
+ * bw_cli_control_call (which prints them). Main thread. */
+BW_MUST_CHECK int bw_cli_export_record(const char *state_dir, const char *file,
+                                       const struct bw_audit_export_info *info, uint64_t *seq);
 /* Who asked the daemon to archive, and what came of it (control thread). */
 void bw_cli_audit_archive_requested(struct bw_audit *audit, uid_t uid, pid_t pid, int rc,
                                     uint64_t first, uint64_t last);

@@ -253,3 +253,22 @@ char *bw_test_file_read(const char *path, size_t max, size_t *len)
     *len = (size_t)n;
     return buf;
 }
+
+int bw_test_trail_setup(void **state)
+{
+    struct bw_test_trail *t = calloc(1, sizeof(*t));
+    if (!t || bw_test_trail_open(t) != BW_OK) {
+        free(t);
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+int bw_test_trail_teardown(void **state)
+{
+    struct bw_test_trail *t = *state;
+    bw_test_trail_remove(t);
+    free(t);
+    return 0;
+}

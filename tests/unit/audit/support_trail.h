@@ -45,6 +45,11 @@ void bw_test_trail_close(struct bw_test_trail *t);
 /* Removes the state directory and everything in it. */
 void bw_test_trail_remove(struct bw_test_trail *t);
 
+/* cmocka setup and teardown: *state is a fresh, open trail (calloc'd),
+ * then closed, removed and freed. */
+int bw_test_trail_setup(void **state);
+int bw_test_trail_teardown(void **state);
+
 /* Runs sql on a raw connection to dir's audit.db: the append-only
  * triggers are dropped first, as a tamperer would. */
 BW_MUST_CHECK int bw_test_trail_tamper(const char *dir, const char *sql);

@@ -29,23 +29,6 @@
 
 #define ANCHOR_FILE "keys/" BW_AUDIT_ANCHOR_NAME
 
-static int setup(void **state)
-{
-    struct bw_test_trail *t = calloc(1, sizeof(*t));
-    if (!t || bw_test_trail_open(t) != BW_OK)
-        return -1;
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct bw_test_trail *t = *state;
-    bw_test_trail_remove(t);
-    free(t);
-    return 0;
-}
-
 /* Verifies dir with options (may be NULL): a problem at bad_seq whose
  * text contains words. */
 static void expect_bad_with(const char *dir, const struct bw_audit_verify_options *options,
@@ -494,27 +477,42 @@ static void test_open_clean_trail_records_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_anchor_written_with_checkpoints, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cut_tail_with_checkpoints_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_everything_deleted_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_anchor_removed_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_only_an_outside_record_catches_all_removed, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_min_seq_reached, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_anchor_changed_or_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_anchored_checkpoint_row_deleted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rolled_back_anchor_accepted_when_consistent, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_rolled_back_anchor_inside_archive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_other_trail_under_anchor_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_other_trail_in_archive_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_key_reported_and_pinned, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_replaced_keys_resigned_caught_only_pinned, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_records_cut_tail, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_records_missing_anchor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_records_other_trail, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_clean_trail_records_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anchor_written_with_checkpoints, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_cut_tail_with_checkpoints_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_everything_deleted_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_anchor_removed_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_only_an_outside_record_catches_all_removed,
+                                        bw_test_trail_setup, bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_min_seq_reached, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_anchor_changed_or_malformed, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_anchored_checkpoint_row_deleted, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_anchor_accepted_when_consistent,
+                                        bw_test_trail_setup, bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_anchor_inside_archive, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_other_trail_under_anchor_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_other_trail_in_archive_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_key_reported_and_pinned, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_replaced_keys_resigned_caught_only_pinned,
+                                        bw_test_trail_setup, bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_open_records_cut_tail, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_open_records_missing_anchor, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_open_records_other_trail, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_open_clean_trail_records_nothing, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

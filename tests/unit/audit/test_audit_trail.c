@@ -289,9 +289,9 @@ static void test_hostile_source_names_recorded(void **state)
 
     char out[300];
     assert_int_equal(bw_snprintf(out, sizeof(out), "%s/export.jsonl", f->dir), BW_OK);
-    uint64_t records = 0;
-    assert_int_equal(bw_audit_export(f->dir, 1, 2, out, &records), BW_OK);
-    assert_int_equal(records, 2);
+    struct bw_audit_export_info exported;
+    assert_int_equal(bw_audit_export(f->dir, 1, 2, out, &exported), BW_OK);
+    assert_int_equal(exported.records, 2);
     struct bw_audit_verify_report report;
     assert_int_equal(bw_audit_verify_segment(out, f->dir, &report), BW_OK);
     assert_int_equal(report.bad_seq, 0);

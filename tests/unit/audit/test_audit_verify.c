@@ -28,23 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int setup(void **state)
-{
-    struct bw_test_trail *t = calloc(1, sizeof(*t));
-    if (!t || bw_test_trail_open(t) != BW_OK)
-        return -1;
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct bw_test_trail *t = *state;
-    bw_test_trail_remove(t);
-    free(t);
-    return 0;
-}
-
 /* Verifies t's trail (its writer connection closed first) expecting a
  * problem at bad_seq whose text contains words. */
 static void expect_bad(struct bw_test_trail *t, uint64_t bad_seq, const char *words)
@@ -405,9 +388,9 @@ static void test_export_round_trip(void **state)
     char out[BW_AUDIT_PATH_MAX], part[BW_AUDIT_PATH_MAX];
     assert_int_equal(bw_test_trail_path(out, t->dir, "export.seg"), BW_OK);
     assert_int_equal(bw_test_trail_path(part, t->dir, "part.seg"), BW_OK);
-    uint64_t n = 0;
+    struct bw_audit_export_info n;
     assert_int_equal(bw_audit_export(t->dir, 0, 0, out, &n), BW_OK);
-    assert_int_equal(n, 50);
+    assert_int_equal(n.records, 50);
     struct bw_audit_verify_report r;
     assert_int_equal(bw_audit_verify_segment(out, t->dir, &r), BW_OK);
     assert_int_equal(r.records, 50);
@@ -416,7 +399,7 @@ static void test_export_round_trip(void **state)
     assert_int_equal(r.segments, 1);
     assert_int_equal(bw_audit_verify_segment(out, NULL, &r), BW_OK); /* the key it carries */
     assert_int_equal(bw_audit_export(t->dir, 15, 30, part, &n), BW_OK);
-    assert_int_equal(n, 16);
+    assert_int_equal(n.records, 16);
     assert_int_equal(bw_audit_verify_segment(part, t->dir, &r), BW_OK);
     assert_int_equal(r.first_seq, 15);
     assert_int_equal(r.last_seq, 30);
@@ -435,7 +418,7 @@ static void test_export_refusals(void **state)
     bw_test_trail_close(t);
     char out[BW_AUDIT_PATH_MAX];
     assert_int_equal(bw_test_trail_path(out, t->dir, "export.seg"), BW_OK);
-    uint64_t n = 99;
+    struct bw_audit_export_info n = {.records = 99};
     assert_int_equal(bw_audit_export(t->dir, 0, 0, out, &n), BW_OK);
     size_t len1, len2;
     char *before = bw_test_file_read(out, 1 << 20, &len1);
@@ -449,7 +432,7 @@ static void test_export_refusals(void **state)
     free(after);
     assert_int_equal(unlink(out), 0);
     assert_int_equal(bw_audit_export(t->dir, 100, 200, out, &n), BW_ENOTFOUND);
-    assert_int_equal(n, 0);
+    assert_int_equal(n.records, 0);
     assert_int_equal(access(out, F_OK), -1);
     /* A changed database is never signed into a segment. */
     assert_int_equal(bw_test_trail_tamper(t->dir, "UPDATE records SET source_name = 'mallory'"
@@ -557,33 +540,60 @@ static void test_malformed_segments_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_clean_trail_verifies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_and_missing_trail, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_changed_detail_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deleted_row_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deleted_first_rows_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_swapped_rows_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rechained_row_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncated_tail_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_type_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_replaced_mac_key_names_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_replaced_public_key_names_checkpoint, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_changed_checkpoint_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_record_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_backward_record_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_sequence_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_archived_trail_verifies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fully_archived_trail_verifies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_segment_changed_byte_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_segment_removed_line_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_segment_signature_changed_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_segment_missing_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_segment_chain_continues_into_db, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_segment_replaced_by_other_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_export_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_export_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_segment_under_other_trail_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_segments_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_trail_verifies, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_and_missing_trail, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_changed_detail_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_row_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_first_rows_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_swapped_rows_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_rechained_row_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_tail_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_type_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_replaced_mac_key_names_first, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_replaced_public_key_names_checkpoint,
+                                        bw_test_trail_setup, bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_changed_checkpoint_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_record_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_backward_record_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_sequence_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_archived_trail_verifies, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_fully_archived_trail_verifies, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_changed_byte_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_removed_line_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_signature_changed_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_missing_named, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_chain_continues_into_db, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_replaced_by_other_file, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_export_round_trip, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_export_refusals, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_under_other_trail_key, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_segments_refused, bw_test_trail_setup,
+                                        bw_test_trail_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
