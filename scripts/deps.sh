@@ -30,6 +30,13 @@ python3-jsonschema
 python3
 e2fsprogs
 util-linux
+libargon2-dev
+libcrack2-dev
+cracklib-runtime
+libqrencode-dev
+libldap-dev
+slapd
+ldap-utils
 "
 if [ -f web/package.json ]; then
     PACKAGES="$PACKAGES nodejs npm"

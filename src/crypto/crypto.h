@@ -85,4 +85,68 @@ BW_MUST_CHECK int bw_crypto_secret_file_create(const char *path, const void *dat
  * otherwise. */
 BW_MUST_CHECK int bw_crypto_secret_file_load(const char *path, void *out, size_t len);
 
+/* ---- password hashing (Argon2id, libargon2) ------------------------------ */
+
+struct bw_crypto_argon2_params {
+    uint32_t memory_kib;  /* m */
+    uint32_t iterations;  /* t */
+    uint32_t parallelism; /* p */
+};
+/* The standard encoded form ($argon2id$v=19$m=...,t=...,p=...$salt$hash)
+ * of a 128-bit salt and a 256-bit hash fits in this many bytes, NUL
+ * included, for any parameters the project allows. */
+#define BW_CRYPTO_PWHASH_MAX 160
+
+/* Hashes a password with Argon2id and a fresh random 128-bit salt into
+ * the encoded form (out, out_size >= BW_CRYPTO_PWHASH_MAX). BW_EINVAL for
+ * parameters libargon2 refuses, BW_ENOMEM when it cannot get its memory,
+ * BW_EIO when randomness fails. Any thread; uses params->memory_kib of
+ * memory while it runs. */
+BW_MUST_CHECK int bw_crypto_pwhash(const struct bw_crypto_argon2_params *params,
+                                   const void *password, size_t len, char *out, size_t out_size);
+/* Checks a password against an encoded hash, in time that does not
+ * depend on where they differ. BW_OK when it matches, BW_EDENIED when it
+ * does not, BW_EMALFORMED when encoded is not an Argon2id hash, BW_ENOMEM. */
+BW_MUST_CHECK int bw_crypto_pwhash_verify(const char *encoded, const void *password, size_t len);
+/* Reads the parameters an encoded hash was made with. BW_EMALFORMED. */
+BW_MUST_CHECK int bw_crypto_pwhash_params(const char *encoded, struct bw_crypto_argon2_params *out);
+/* True when encoded was made with weaker parameters than want (any of
+ * m, t, p lower) or is not Argon2id: rehash at the next login. */
+bool bw_crypto_pwhash_needs_rehash(const char *encoded, const struct bw_crypto_argon2_params *want);
+
+/* ---- one-time codes (RFC 4226 HOTP, RFC 6238 TOTP; HMAC-SHA-1) --------- */
+
+/* The HOTP value of counter under key, digits 6..8. BW_EINVAL. */
+BW_MUST_CHECK int bw_crypto_hotp(const uint8_t *key, size_t key_len, uint64_t counter,
+                                 unsigned digits, uint32_t *code);
+/* RFC 4648 base32 (upper case, no padding) of len bytes into out
+ * (out_size >= ceil(len*8/5)+1). BW_ETOOLARGE when out is too small. */
+BW_MUST_CHECK int bw_crypto_base32_encode(const uint8_t *in, size_t len, char *out,
+                                          size_t out_size);
+/* Decodes base32 (case-insensitive, '=' padding and spaces ignored) into
+ * out; *out_len bytes. BW_EMALFORMED, BW_ETOOLARGE. */
+BW_MUST_CHECK int bw_crypto_base32_decode(const char *in, size_t len, uint8_t *out, size_t out_size,
+                                          size_t *out_len);
+
+/* ---- authenticated encryption (AES-256-GCM) ------------------------------ */
+
+#define BW_CRYPTO_AEAD_KEY_LEN 32
+#define BW_CRYPTO_AEAD_NONCE_LEN 12
+#define BW_CRYPTO_AEAD_TAG_LEN 16
+#define BW_CRYPTO_AEAD_OVERHEAD (BW_CRYPTO_AEAD_NONCE_LEN + BW_CRYPTO_AEAD_TAG_LEN)
+
+/* Encrypts len bytes under key with a fresh random nonce, binding aad
+ * (may be NULL with aad_len 0): out receives nonce || ciphertext || tag,
+ * len + BW_CRYPTO_AEAD_OVERHEAD bytes (out_size must allow it, else
+ * BW_ETOOLARGE). BW_EIO when OpenSSL fails. */
+BW_MUST_CHECK int bw_crypto_aead_seal(const uint8_t key[BW_CRYPTO_AEAD_KEY_LEN], const void *aad,
+                                      size_t aad_len, const void *plain, size_t len, uint8_t *out,
+                                      size_t out_size, size_t *out_len);
+/* Decrypts what seal made. BW_EDENIED when the tag does not hold (wrong
+ * key, aad or a changed byte), BW_EMALFORMED when in is too short,
+ * BW_ETOOLARGE when out is too small, BW_EIO. */
+BW_MUST_CHECK int bw_crypto_aead_open(const uint8_t key[BW_CRYPTO_AEAD_KEY_LEN], const void *aad,
+                                      size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                                      size_t out_size, size_t *out_len);
+
 #endif

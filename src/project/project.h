@@ -132,6 +132,12 @@ struct bw_project_access {
     uint16_t write_level; /* 1..9999 */
     uint32_t write_areas;
     enum bw_permission write_permission;
+    /* access.write.approval: a second, different user with the write
+     * permission must approve each write (SR 2.1 RE 4). */
+    bool write_approval;
+    /* access.write.signature: the acting user re-enters the password and
+     * gives a reason, recorded with the write (SR 2.12). */
+    bool write_signature;
 };
 
 struct bw_project_scan_class {
@@ -275,6 +281,128 @@ struct bw_project_audit {
                                                         owned by the project */
 };
 
+/* ---- security policy (section "security"; every field has a default) -- */
+
+#define BW_PROJECT_MAX_ROLES 64u
+#define BW_PROJECT_MAX_ROLE_GROUPS 64u
+#define BW_PROJECT_BANNER_MAX 4096u
+
+/* A role: a name and the permissions it grants (bit 1 << bw_permission). */
+struct bw_project_role {
+    char *name;
+    uint32_t permissions;
+};
+
+/* Character classes a password may be required to contain (bit set). */
+enum bw_password_class {
+    BW_PWCLASS_LOWER = 1u << 0,
+    BW_PWCLASS_UPPER = 1u << 1,
+    BW_PWCLASS_DIGIT = 1u << 2,
+    BW_PWCLASS_SYMBOL = 1u << 3,
+};
+
+struct bw_project_password_policy {
+    uint32_t min_length;      /* 8..128, default 12 (characters, not bytes) */
+    uint32_t max_length;      /* min_length..1024, default 128 */
+    uint32_t require_classes; /* enum bw_password_class bits; default lower|upper|digit */
+    uint32_t min_classes;     /* 0..4: at least this many classes of any kind; default 0 */
+    bool reject_user_name;    /* default true: may not contain the user name */
+    uint32_t history;         /* 0..24: not one of the last N passwords; default 5 */
+    bool dictionary_check;    /* default true: libcrack2 must accept it */
+    uint32_t max_age_days;    /* 0..3650; 0: never expires; default 0 */
+    uint32_t min_age_hours;   /* 0..720; default 0 */
+    /* Argon2id parameters for new hashes (older hashes are rehashed at
+     * the next login). Raising them is allowed; lowering below the
+     * defaults is refused by the loader. */
+    uint32_t argon2_memory_kib;  /* 19456..4194304, default 19456 (19 MiB) */
+    uint32_t argon2_iterations;  /* 2..100, default 2 */
+    uint32_t argon2_parallelism; /* 1..16, default 1 */
+    uint32_t hash_concurrency;   /* K: 1..64 hash computations at once, default 2 */
+    uint32_t hash_queue;         /* waiting logins beyond K: 0..10000, default 64 */
+};
+
+struct bw_project_lockout_policy {
+    uint32_t max_failures;   /* N: 1..100, default 5 */
+    uint32_t window_seconds; /* W: 1..86400, default 900 */
+    uint32_t lock_seconds;   /* T: 0..604800; 0: until an administrator unlocks; default 900 */
+    uint32_t address_max_failures;   /* per source address: 1..100000, default 20 */
+    uint32_t address_window_seconds; /* 1..86400, default 300 */
+};
+
+enum bw_project_session_when_full {
+    BW_PROJECT_SESSION_REFUSE_NEW = 0, /* "refuse_new" (default) */
+    BW_PROJECT_SESSION_END_OLDEST,     /* "end_oldest" */
+};
+
+struct bw_project_session_policy {
+    uint32_t idle_seconds;     /* 30..86400: idle time that locks a session; default 900 */
+    uint32_t lifetime_seconds; /* 60..604800: absolute lifetime; default 43200 */
+    uint32_t max_per_user;     /* 1..1000, default 3 */
+    uint32_t max_total;        /* 1..100000, default 1000 */
+    enum bw_project_session_when_full when_full;
+    uint32_t override_max_seconds;    /* 60..86400: longest supervisor override; default 3600 */
+    uint32_t approval_window_seconds; /* 10..3600: dual approval window; default 120 */
+};
+
+enum bw_project_mfa_policy {
+    BW_PROJECT_MFA_OFF = 0,   /* "off" */
+    BW_PROJECT_MFA_UNTRUSTED, /* "untrusted": required on untrusted listeners (default) */
+    BW_PROJECT_MFA_ALWAYS,    /* "always" */
+};
+
+/* A directory group and the role it grants. */
+struct bw_project_role_group {
+    char *group; /* the group's DN or name as the directory gives it */
+    size_t role; /* index into security.roles */
+};
+
+enum bw_project_ldap_tls {
+    BW_PROJECT_LDAP_LDAPS = 0, /* "ldaps" (default) */
+    BW_PROJECT_LDAP_STARTTLS,  /* "starttls" */
+};
+
+/* Central accounts (optional). Strings belong to the project. */
+struct bw_project_ldap {
+    char *url; /* ldaps://host:port or ldap://host:port (starttls) */
+    enum bw_project_ldap_tls tls;
+    char *ca_file;            /* as written; relative: to the project directory */
+    char *bind_dn;            /* service account for searches; NULL: anonymous search */
+    char *bind_password_file; /* file (0600) holding its password; NULL with bind_dn NULL */
+    char *user_base;          /* search base for users */
+    char *user_filter;        /* e.g. "(uid=%s)"; %s is the escaped login name */
+    char *group_attribute;    /* attribute on the user listing its groups, e.g. "memberOf";
+                                 NULL: search groups instead */
+    char *group_base;         /* with group_attribute NULL: where groups are searched */
+    char *group_filter;       /* e.g. "(member=%s)"; %s is the escaped user DN */
+    uint32_t timeout_ms;      /* 100..60000, default 5000 */
+    uint16_t level;           /* level given to directory users, 1..9999, default 1 */
+    uint32_t areas;           /* areas given to directory users, default all */
+    struct bw_project_role_group *groups;
+    size_t group_count;
+};
+
+struct bw_project_security {
+    /* Roles: the six defaults (viewer, operator, supervisor, engineer,
+     * security-admin, auditor) unless the project lists its own; a
+     * project may redefine a default role's permissions by name. */
+    struct bw_project_role *roles;
+    size_t role_count;
+    struct bw_project_password_policy password;
+    struct bw_project_lockout_policy lockout;
+    struct bw_project_session_policy sessions;
+    enum bw_project_mfa_policy mfa;
+    char *banner;                 /* system use notification; NULL: none */
+    bool banner_must_accept;      /* the login must say the banner was accepted */
+    struct bw_project_ldap *ldap; /* NULL when not configured */
+};
+
+/* Fills security with every default (the six default roles, allocated:
+ * release with bw_project_security_clear). BW_ENOMEM. */
+BW_MUST_CHECK int bw_project_security_defaults(struct bw_project_security *security);
+void bw_project_security_clear(struct bw_project_security *security);
+/* Index of the role called name, or SIZE_MAX. */
+size_t bw_project_role_find(const struct bw_project_security *security, const char *name);
+
 struct bw_project {
     int format;
     char *name;
@@ -295,7 +423,8 @@ struct bw_project {
     size_t doser_count;
     struct bw_project_tag *tags;
     size_t tag_count;
-    struct bw_project_audit audit; /* the defaults when the section is absent */
+    struct bw_project_audit audit;       /* the defaults when the section is absent */
+    struct bw_project_security security; /* the defaults when the section is absent */
     /* SHA-256 of the bytes parsed: what the daemon runs, for the audit
      * trail (read once, so no later change of the file can differ). */
     uint8_t sha256[32];
