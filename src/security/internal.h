@@ -46,6 +46,11 @@ struct sec_user {
     int64_t totp_last_step; /* the last time step accepted (no reuse) */
 };
 
+/* ---- context.c ------------------------------------------------------ */
+
+/* The Argon2id parameters the policy asks of new hashes. */
+struct bw_crypto_argon2_params sec_argon2_params(const struct bw_security *sec);
+
 /* ---- store.c --------------------------------------------------------- */
 
 BW_MUST_CHECK int sec_store_open(struct bw_security *sec);
@@ -78,6 +83,21 @@ BW_MUST_CHECK int sec_store_has_admin(struct bw_security *sec, bool *out);
 BW_MUST_CHECK int sec_password_rules_check(const struct bw_project_password_policy *policy,
                                            const char *user, const char *password, size_t len,
                                            char *why, size_t why_size);
+
+/* ---- admin.c --------------------------------------------------------- */
+
+/* Checks a new password for u against the rules and the history (the
+ * current hash included) and hashes it into hash. BW_ERANGE (why names
+ * the rule), BW_EMALFORMED, BW_EFULL (hashing queue), BW_EIO. */
+BW_MUST_CHECK int sec_password_accept(struct bw_security *sec, const struct sec_user *u,
+                                      const char *password, size_t len,
+                                      char hash[BW_CRYPTO_PWHASH_MAX], char *why, size_t why_size);
+/* A user name: 1..64 letters, digits and . _ - @, not starting with a
+ * punctuation character. */
+bool sec_user_name_valid(const char *name);
+/* Stores hash as u's password (the old one into the history). */
+BW_MUST_CHECK int sec_password_store(struct bw_security *sec, struct sec_user *u, const char *hash,
+                                     bool must_change);
 
 /* ---- hashpool.c ------------------------------------------------------ */
 
@@ -159,6 +179,10 @@ void sec_session_password_changed(struct bw_security *sec, const char *token);
  * way; a step once accepted is refused again). On BW_OK u->totp_last_step
  * is advanced and stored. BW_EDENIED otherwise. */
 BW_MUST_CHECK int sec_mfa_check(struct bw_security *sec, struct sec_user *u, const char *code);
+/* Makes a new TOTP key for u (sealed into u, not yet stored, not yet
+ * confirmed) and writes the otpauth:// URI. */
+BW_MUST_CHECK int sec_mfa_new_key(struct bw_security *sec, struct sec_user *u, char *uri,
+                                  size_t uri_size);
 /* Whether the policy asks u for a second factor on this network. */
 bool sec_mfa_required(const struct bw_security *sec, const struct sec_user *u, bool untrusted);
 
@@ -191,6 +215,10 @@ BW_MUST_CHECK int sec_ldap_authenticate(struct sec_ldap *ldap, const char *user,
  * refuses operations now (the caller fails closed). */
 BW_MUST_CHECK int sec_audit(struct bw_security *sec, uint32_t event_id, enum bw_audit_result result,
                             const char *user, const char *address, json_t *details_take);
+/* As sec_audit, for records whose failure changes nothing (the outcome
+ * they record is already a refusal, or already happened). */
+void sec_note(struct bw_security *sec, uint32_t event_id, enum bw_audit_result result,
+              const char *user, const char *address, json_t *details_take);
 /* The actor's name for the record: the session's user, or the OS user. */
 void sec_actor_name(struct bw_security *sec, const struct bw_security_actor *actor, char *out,
                     size_t size);
@@ -214,9 +242,13 @@ struct bw_security {
     uint8_t users_key[BW_CRYPTO_AEAD_KEY_LEN]; /* seals TOTP keys */
     char dummy_hash[BW_CRYPTO_PWHASH_MAX];     /* for unknown users */
 
+    /* Failure counting is load-modify-store of one account's row. */
+    pthread_mutex_t lockout_lock;
+
     pthread_mutex_t setup_lock;
     uint8_t setup_hash[BW_SHA256_LEN];
     int64_t setup_expires_us; /* 0: no secret outstanding */
+    uint32_t setup_failures;  /* wrong secrets; the secret is void after a few */
 };
 
 /* ---- throttle.c ------------------------------------------------------ */

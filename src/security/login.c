@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Authentication (SR 1.1, 1.5, 1.11): the login, and the password checks
+ * that signatures, approvals and re-authentication make. Whatever the
+ * outcome, one Argon2id computation is made with the same parameters (an
+ * unknown user is checked against the dummy hash), so that the answer and
+ * its time are the same for an unknown user, a wrong password and a
+ * locked, disabled or expired account; only the audit record tells them
+ * apart. Failures count toward the account's lockout and the source
+ * address's throttle. Any thread except the engine's; blocks while
+ * hashing.
+ */
+#include "security/internal.h"
+
+#include <string.h>
+
+/* Longer input is refused before hashing: it cannot be a valid password
+ * under any policy, and hashing megabytes would cost time. */
+#define PASSWORD_INPUT_MAX 4096
+
+uint32_t sec_user_permissions(const struct bw_security *sec, const struct sec_user *u)
+{
+    uint32_t perms = 0;
+    for (size_t i = 0; i < sec->policy->role_count && i < 64; i++)
+        if (u->info.roles & (1ull << i))
+            perms |= sec->policy->roles[i].permissions;
+    return perms;
+}
+
+/* Counts a failed attempt on an existing account and locks it at the
+ * policy's limit. Returns true when this failure locked it. */
+static bool count_failure(struct bw_security *sec, const char *name, const char *address)
+{
+    const struct bw_project_lockout_policy *lp = &sec->policy->lockout;
+    int64_t now = bw_clock_realtime_us();
+    int64_t window = (int64_t)lp->window_seconds * 1000000;
+    bool locked_now = false;
+    uint32_t failures = 0;
+    pthread_mutex_lock(&sec->lockout_lock);
+    struct sec_user u;
+    if (sec_store_user_load(sec, name, &u) == BW_OK) {
+        if (u.info.locked_until_us != 0 && u.info.locked_until_us <= now) {
+            /* A timed lock ran out: the count starts again. */
+            u.info.locked_until_us = 0;
+            u.info.failed_logins = 0;
+            u.first_failure_us = 0;
+        }
+        if (u.first_failure_us == 0 || now - u.first_failure_us >= window) {
+            u.first_failure_us = now;
+            u.info.failed_logins = 0;
+        }
+        u.info.failed_logins++;
+        failures = u.info.failed_logins;
+        if (u.info.state == BW_SECURITY_ACTIVE && u.info.failed_logins >= lp->max_failures) {
+            u.info.state = BW_SECURITY_LOCKED;
+            u.info.locked_until_us =
+                lp->lock_seconds ? now + (int64_t)lp->lock_seconds * 1000000 : 0;
+            locked_now = true;
+        }
+        if (sec_store_user_update(sec, &u) != BW_OK)
+            bw_log(BW_LOG_ERROR, BW_LOGC_SECURITY, "cannot store the failed-login count");
+    }
+    pthread_mutex_unlock(&sec->lockout_lock);
+    bw_crypto_wipe(&u, sizeof(u));
+    if (locked_now)
+        sec_note(sec, BW_AUDIT_EV_ACCOUNT_LOCKED, BW_AUDIT_SUCCESS, name, address,
+                 json_pack("{s:I, s:I}", "failures", (json_int_t)failures, "lock_seconds",
+                           (json_int_t)lp->lock_seconds));
+    return locked_now;
+}
+
+static void count_address_failure(struct bw_security *sec, const char *address)
+{
+    if (sec_throttle_fail(sec->throttle, &sec->policy->lockout, address, bw_clock_realtime_us()))
+        sec_note(
+            sec, BW_AUDIT_EV_ADDRESS_THROTTLED, BW_AUDIT_SUCCESS, "-", address,
+            json_pack("{s:I}", "seconds", (json_int_t)sec->policy->lockout.address_window_seconds));
+}
+
+/* A successful check: the failure count starts again, the hash is made
+ * again when the policy's parameters went up. */
+static void note_success(struct bw_security *sec, struct sec_user *u, const char *password,
+                         size_t len, bool login)
+{
+    pthread_mutex_lock(&sec->lockout_lock);
+    struct sec_user fresh;
+    if (sec_store_user_load(sec, u->info.name, &fresh) == BW_OK) {
+        fresh.info.failed_logins = 0;
+        fresh.first_failure_us = 0;
+        fresh.info.locked_until_us = 0;
+        if (login)
+            fresh.info.last_login_us = bw_clock_realtime_us();
+        struct bw_crypto_argon2_params want = sec_argon2_params(sec);
+        if (password && fresh.pw_hash[0] && bw_crypto_pwhash_needs_rehash(fresh.pw_hash, &want)) {
+            char hash[BW_CRYPTO_PWHASH_MAX];
+            if (bw_crypto_pwhash(&want, password, len, hash, sizeof(hash)) == BW_OK)
+                memcpy(fresh.pw_hash, hash, sizeof(hash));
+            bw_crypto_wipe(hash, sizeof(hash));
+        }
+        if (sec_store_user_update(sec, &fresh) == BW_OK)
+            *u = fresh;
+    }
+    pthread_mutex_unlock(&sec->lockout_lock);
+    bw_crypto_wipe(&fresh, sizeof(fresh));
+}
+
+/* Directory users: the bind decides; the local shadow account keeps the
+ * lockout state and the second factor, and takes its roles from the
+ * groups at each login. */
+static int directory_check(struct bw_security *sec, const char *name, const char *password,
+                           size_t len, bool found, struct sec_user *u, const char **why)
+{
+    struct sec_ldap_result dir;
+    memset(&dir, 0, sizeof(dir));
+    int rc = sec_ldap_authenticate(sec->ldap, name, password, len, &dir);
+    if (rc == BW_EDENIED) {
+        *why = found ? "wrong password" : "unknown user";
+        return BW_EDENIED;
+    }
+    if (rc) {
+        *why = "directory unreachable";
+        return BW_EDENIED;
+    }
+    const struct bw_project_ldap *cfg = sec->policy->ldap;
+    if (!found) {
+        memset(u, 0, sizeof(*u));
+        bw_strlcpy(u->info.name, name, sizeof(u->info.name));
+        u->info.type = BW_SECURITY_DIRECTORY;
+        u->info.state = BW_SECURITY_ACTIVE;
+        u->info.created_us = bw_clock_realtime_us();
+    }
+    u->info.level = cfg->level;
+    u->info.areas = cfg->areas;
+    u->info.roles = dir.roles;
+    rc = found ? sec_store_user_update(sec, u) : sec_store_user_insert(sec, u);
+    if (rc == BW_EEXIST) /* another login made the shadow meanwhile */
+        rc = sec_store_user_load(sec, name, u);
+    if (rc) {
+        *why = "cannot store the directory account";
+        return BW_EDENIED;
+    }
+    return BW_OK;
+}
+
+/* The password part, one hash computation (or one directory bind). */
+static int check_password(struct bw_security *sec, const char *name, const char *password,
+                          size_t len, struct sec_user *u, bool *found, const char **why)
+{
+    *found = false;
+    if (!name || !*name || strlen(name) > BW_SECURITY_USER_MAX || !password ||
+        len > PASSWORD_INPUT_MAX) {
+        *why = !password || len > PASSWORD_INPUT_MAX ? "password too long" : "unknown user";
+        return BW_EDENIED;
+    }
+    int rc = sec_store_user_load(sec, name, u);
+    if (rc && rc != BW_ENOTFOUND) {
+        *why = "account store unreadable";
+        return rc;
+    }
+    *found = rc == BW_OK;
+    if (sec->ldap && (!*found || u->info.type == BW_SECURITY_DIRECTORY)) {
+        if (len == 0) {
+            *why = "empty password";
+            return BW_EDENIED;
+        }
+        return directory_check(sec, name, password, len, *found, u, why);
+    }
+    const char *hash = *found && u->info.type != BW_SECURITY_DIRECTORY && u->pw_hash[0]
+                           ? u->pw_hash
+                           : sec->dummy_hash;
+    rc = bw_crypto_pwhash_verify(hash, password, len);
+    if (!*found) {
+        *why = "unknown user";
+        return BW_EDENIED;
+    }
+    if (hash == sec->dummy_hash) {
+        *why = "no password set";
+        return BW_EDENIED;
+    }
+    if (rc == BW_EDENIED) {
+        *why = "wrong password";
+        return BW_EDENIED;
+    }
+    if (rc) {
+        *why = "stored hash unusable";
+        return BW_EDENIED;
+    }
+    return BW_OK;
+}
+
+/* The account part: what a right password does not overrule. */
+static const char *account_refusal(const struct sec_user *u, bool interactive)
+{
+    switch (u->info.state) {
+    case BW_SECURITY_ACTIVE:
+        break;
+    case BW_SECURITY_DISABLED:
+        return "account disabled";
+    case BW_SECURITY_LOCKED:
+        return "account locked";
+    case BW_SECURITY_EXPIRED:
+        return "account expired";
+    }
+    if (interactive && u->info.type == BW_SECURITY_SERVICE)
+        return "service account";
+    return NULL;
+}
+
+enum auth_outcome { AUTH_OK, AUTH_FAILED, AUTH_NEED_TOTP, AUTH_BUSY };
+
+struct auth_request {
+    const char *user;
+    const char *password;
+    size_t len;
+    const char *totp;
+    const char *address;
+    bool untrusted;
+    bool interactive; /* a login (service accounts refused, second factor by policy) */
+};
+
+/* The whole check. On AUTH_OK *u is the account (after the bookkeeping).
+ * why gets the word for the audit record. */
+static enum auth_outcome authenticate(struct bw_security *sec, const struct auth_request *req,
+                                      struct sec_user *u, const char **why)
+{
+    if (!sec_throttle_allows(sec->throttle, &sec->policy->lockout, req->address,
+                             bw_clock_realtime_us())) {
+        *why = "address throttled";
+        return AUTH_FAILED;
+    }
+    if (sec_hashpool_enter(&sec->pool) != BW_OK) {
+        *why = "hashing queue full";
+        return AUTH_BUSY;
+    }
+    bool found = false;
+    int rc = check_password(sec, req->user, req->password, req->len, u, &found, why);
+    const char *refusal = rc == BW_OK ? account_refusal(u, req->interactive) : NULL;
+    enum auth_outcome outcome = AUTH_OK;
+    if (rc || refusal) {
+        if (refusal)
+            *why = refusal;
+        outcome = AUTH_FAILED;
+    } else {
+        /* A signature or approval re-enters the password; the code is
+         * asked for only when the policy wants it everywhere, and checked
+         * whenever one is given to an enrolled account. */
+        bool required =
+            req->interactive
+                ? sec_mfa_required(sec, u, req->untrusted)
+                : u->info.mfa_enrolled && (req->totp || sec->policy->mfa == BW_PROJECT_MFA_ALWAYS);
+        if (required && !u->info.mfa_enrolled) {
+            *why = "second factor not enrolled";
+            outcome = AUTH_FAILED;
+        } else if (required && !req->totp) {
+            *why = "second factor required";
+            outcome = AUTH_NEED_TOTP;
+        } else if (required && sec_mfa_check(sec, u, req->totp) != BW_OK) {
+            *why = "wrong second factor";
+            rc = BW_EDENIED;
+            outcome = AUTH_FAILED;
+        }
+    }
+    if (outcome == AUTH_OK)
+        note_success(sec, u, req->password, req->len, req->interactive);
+    sec_hashpool_leave(&sec->pool);
+    if (outcome == AUTH_FAILED) {
+        /* A wrong password or code counts against the account; a refusal
+         * of a right one (locked, disabled) does not extend anything. */
+        if (found && rc != BW_OK && req->user)
+            count_failure(sec, req->user, req->address);
+        count_address_failure(sec, req->address);
+    }
+    return outcome;
+}
+
+static json_t *failure_details(const char *why)
+{
+    return json_pack("{s:s}", "reason", why);
+}
+
+int bw_security_login(struct bw_security *sec, const struct bw_security_login_request *request,
+                      struct bw_security_login_result *result)
+{
+    memset(result, 0, sizeof(*result));
+    result->outcome = BW_SECURITY_LOGIN_FAILED;
+    const char *user = request->user ? request->user : "";
+    if (sec->policy->banner && sec->policy->banner_must_accept && !request->banner_accepted) {
+        result->outcome = BW_SECURITY_LOGIN_NEED_BANNER;
+        sec_note(sec, BW_AUDIT_EV_LOGIN_FAILED, BW_AUDIT_FAILURE, user, request->address,
+                 failure_details("banner not accepted"));
+        return BW_OK;
+    }
+    struct auth_request req = {.user = request->user,
+                               .password = request->password,
+                               .len = request->password_len,
+                               .totp = request->totp,
+                               .address = request->address,
+                               .untrusted = request->untrusted_network,
+                               .interactive = true};
+    struct sec_user u;
+    const char *why = "";
+    enum auth_outcome outcome = authenticate(sec, &req, &u, &why);
+    if (outcome != AUTH_OK) {
+        result->outcome = outcome == AUTH_BUSY        ? BW_SECURITY_LOGIN_BUSY
+                          : outcome == AUTH_NEED_TOTP ? BW_SECURITY_LOGIN_NEED_TOTP
+                                                      : BW_SECURITY_LOGIN_FAILED;
+        sec_note(sec, BW_AUDIT_EV_LOGIN_FAILED, BW_AUDIT_FAILURE, user, request->address,
+                 failure_details(why));
+        bw_crypto_wipe(&u, sizeof(u));
+        return BW_OK;
+    }
+    const struct bw_project_password_policy *pp = &sec->policy->password;
+    int64_t now = bw_clock_realtime_us();
+    bool aged = pp->max_age_days && u.info.type != BW_SECURITY_DIRECTORY &&
+                now - u.info.password_changed_us >= (int64_t)pp->max_age_days * 86400 * 1000000;
+    bool must_change = u.info.must_change_password || aged;
+    int rc = sec_session_open(sec, &u, request->address, must_change, result);
+    if (rc == BW_EFULL) {
+        result->outcome = BW_SECURITY_LOGIN_SESSIONS_FULL;
+        sec_note(sec, BW_AUDIT_EV_LOGIN_FAILED, BW_AUDIT_FAILURE, user, request->address,
+                 failure_details("session limit"));
+        bw_crypto_wipe(&u, sizeof(u));
+        return BW_OK;
+    }
+    if (rc) {
+        sec_note(sec, BW_AUDIT_EV_LOGIN_FAILED, BW_AUDIT_ERROR, user, request->address,
+                 failure_details("session could not be opened"));
+        bw_crypto_wipe(&u, sizeof(u));
+        return rc;
+    }
+    json_t *details = json_pack("{s:b, s:b, s:s}", "second_factor", request->totp != NULL,
+                                "change_required", must_change, "account",
+                                u.info.type == BW_SECURITY_DIRECTORY ? "directory" : "local");
+    bw_crypto_wipe(&u, sizeof(u));
+    rc = sec_audit(sec, BW_AUDIT_EV_LOGIN_SUCCEEDED, BW_AUDIT_SUCCESS, user, request->address,
+                   details);
+    if (rc) {
+        /* Not on record, so not allowed (SR 2.10): fail closed. */
+        if (bw_security_logout(sec, result->token) != BW_OK)
+            bw_log(BW_LOG_ERROR, BW_LOGC_SECURITY, "cannot end an unrecorded session");
+        bw_crypto_wipe(result, sizeof(*result));
+        result->outcome = BW_SECURITY_LOGIN_FAILED;
+        return BW_OK;
+    }
+    result->outcome = BW_SECURITY_LOGIN_OK;
+    result->must_change_password = must_change;
+    return BW_OK;
+}
+
+int sec_verify_password(struct bw_security *sec, const char *name, const char *password, size_t len,
+                        const char *totp, const char *address, struct sec_user *out,
+                        const char **why_code)
+{
+    struct auth_request req = {.user = name,
+                               .password = password,
+                               .len = len,
+                               .totp = totp,
+                               .address = address,
+                               .untrusted = false,
+                               .interactive = false};
+    struct sec_user u;
+    const char *why = "";
+    enum auth_outcome outcome = authenticate(sec, &req, &u, &why);
+    if (why_code)
+        *why_code = why;
+    if (outcome == AUTH_OK && out)
+        *out = u;
+    bw_crypto_wipe(&u, sizeof(u));
+    if (outcome == AUTH_BUSY)
+        return BW_EFULL;
+    return outcome == AUTH_OK ? BW_OK : BW_EDENIED;
+}
