@@ -244,6 +244,10 @@ struct bw_security {
 
     /* Failure counting is load-modify-store of one account's row. */
     pthread_mutex_t lockout_lock;
+    /* How long recent failed logins took, end to end: every failure is
+     * answered no sooner than the slowest of them (login.c). */
+    int64_t fail_us[16];
+    unsigned fail_next;
 
     pthread_mutex_t setup_lock;
     uint8_t setup_hash[BW_SHA256_LEN];

@@ -13,6 +13,7 @@
 #include "security/internal.h"
 
 #include <string.h>
+#include <time.h>
 
 /* Longer input is refused before hashing: it cannot be a valid password
  * under any policy, and hashing megabytes would cost time. */
@@ -273,6 +274,32 @@ static enum auth_outcome authenticate(struct bw_security *sec, const struct auth
     return outcome;
 }
 
+/* The bookkeeping after a failure differs by cause (a known account's
+ * counter is written, an unknown one has none), and so would the time of
+ * the answer. Every failure is therefore answered no sooner than the
+ * slowest of the recent ones took. */
+#define FAIL_FLOOR_MAX_US 2000000
+
+static void answer_failure_in_time(struct bw_security *sec, int64_t started_us)
+{
+    int64_t took = bw_clock_monotonic_us() - started_us;
+    pthread_mutex_lock(&sec->lockout_lock);
+    sec->fail_us[sec->fail_next++ % BW_ARRAY_LEN(sec->fail_us)] = took;
+    int64_t floor = 0;
+    for (size_t i = 0; i < BW_ARRAY_LEN(sec->fail_us); i++)
+        if (sec->fail_us[i] > floor)
+            floor = sec->fail_us[i];
+    pthread_mutex_unlock(&sec->lockout_lock);
+    if (floor > FAIL_FLOOR_MAX_US)
+        floor = FAIL_FLOOR_MAX_US;
+    int64_t wait = floor - took;
+    if (wait > 0) {
+        struct timespec ts = {.tv_sec = wait / 1000000, .tv_nsec = (wait % 1000000) * 1000};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
+}
+
 static json_t *failure_details(const char *why)
 {
     return json_pack("{s:s}", "reason", why);
@@ -299,6 +326,7 @@ int bw_security_login(struct bw_security *sec, const struct bw_security_login_re
                                .interactive = true};
     struct sec_user u;
     const char *why = "";
+    int64_t started = bw_clock_monotonic_us();
     enum auth_outcome outcome = authenticate(sec, &req, &u, &why);
     if (outcome != AUTH_OK) {
         result->outcome = outcome == AUTH_BUSY        ? BW_SECURITY_LOGIN_BUSY
@@ -307,6 +335,8 @@ int bw_security_login(struct bw_security *sec, const struct bw_security_login_re
         sec_note(sec, BW_AUDIT_EV_LOGIN_FAILED, BW_AUDIT_FAILURE, user, request->address,
                  failure_details(why));
         bw_crypto_wipe(&u, sizeof(u));
+        if (outcome == AUTH_FAILED)
+            answer_failure_in_time(sec, started);
         return BW_OK;
     }
     const struct bw_project_password_policy *pp = &sec->policy->password;
