@@ -442,10 +442,8 @@ static void test_banner_must_be_accepted(void **state)
     assert_int_equal(secfix_login(&f, "nina", GOOD, NULL, NULL), BW_SECURITY_LOGIN_NEED_BANNER);
     bw_security_stats_get(f.sec, &after);
     assert_int_equal(after.hashes, before.hashes); /* asked before anything else */
-    struct bw_security_login_request req = {.user = "nina",
-                                            .password = GOOD,
-                                            .password_len = strlen(GOOD),
-                                            .banner_accepted = true};
+    struct bw_security_login_request req = {
+        .user = "nina", .password = GOOD, .password_len = strlen(GOOD), .banner_accepted = true};
     struct bw_security_login_result res;
     assert_int_equal(bw_security_login(f.sec, &req, &res), BW_OK);
     assert_int_equal(res.outcome, BW_SECURITY_LOGIN_OK);
