@@ -242,6 +242,17 @@ static bool roles_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
                              pj_quote(quoted, json_string_value(name), json_string_length(name)),
                              where);
                 ok = false;
+            } else if ((elem.permissions & (1u << BW_PERM_USER_MANAGE)) &&
+                       (elem.permissions &
+                        ((1u << BW_PERM_TAG_WRITE) | (1u << BW_PERM_OVERRIDE)))) {
+                /* Separation of duties (SR 1.3 with 2.1): account
+                 * management and process operation stay in different
+                 * roles, so that no account can be given both. */
+                pj_error_key(ctx, "permissions",
+                             "a role may not hold user.manage together with tag.write or "
+                             "override (security administration and process operation are "
+                             "separate duties)");
+                ok = false;
             } else {
                 role_merge(ctx, sec, json_string_value(name), json_string_length(name),
                            elem.permissions);

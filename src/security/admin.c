@@ -202,6 +202,66 @@ int sec_password_accept(struct bw_security *sec, const struct sec_user *u, const
     return rc;
 }
 
+/* Writes an account from a fresh read under the lockout lock, changing
+ * only the fields edit sets from src: a failure count, a lock or a used
+ * code recorded since src was read stays as it is. */
+static int store_fresh(struct bw_security *sec, const struct sec_user *src,
+                       void (*edit)(struct sec_user *fresh, const struct sec_user *src))
+{
+    pthread_mutex_lock(&sec->lockout_lock);
+    struct sec_user fresh;
+    int rc = sec_store_user_load(sec, src->info.name, &fresh);
+    if (rc == BW_OK) {
+        edit(&fresh, src);
+        rc = sec_store_user_update(sec, &fresh);
+    }
+    pthread_mutex_unlock(&sec->lockout_lock);
+    bw_crypto_wipe(&fresh, sizeof(fresh));
+    return rc;
+}
+
+static void edit_fields(struct sec_user *f, const struct sec_user *src)
+{
+    memcpy(f->info.full_name, src->info.full_name, sizeof(f->info.full_name));
+    f->info.type = src->info.type;
+    f->info.level = src->info.level;
+    f->info.areas = src->info.areas;
+    f->info.roles = src->info.roles;
+    f->info.expires_us = src->info.expires_us;
+}
+
+static void edit_state(struct sec_user *f, const struct sec_user *src)
+{
+    f->info.state = src->info.state;
+    if (src->info.state == BW_SECURITY_ACTIVE) {
+        f->info.failed_logins = 0;
+        f->first_failure_us = 0;
+        f->info.locked_until_us = 0;
+    }
+}
+
+static void edit_password(struct sec_user *f, const struct sec_user *src)
+{
+    memcpy(f->pw_hash, src->pw_hash, sizeof(f->pw_hash));
+    f->info.password_changed_us = src->info.password_changed_us;
+    f->info.must_change_password = src->info.must_change_password;
+}
+
+static void edit_totp(struct sec_user *f, const struct sec_user *src)
+{
+    memcpy(f->totp_sealed, src->totp_sealed, sizeof(f->totp_sealed));
+    f->totp_sealed_len = src->totp_sealed_len;
+    f->totp_confirmed = src->totp_confirmed;
+    if (!src->totp_confirmed)
+        f->totp_last_step = 0;
+}
+
+static void edit_totp_confirmed(struct sec_user *f, const struct sec_user *src)
+{
+    (void)src;
+    f->totp_confirmed = f->totp_sealed_len > 0;
+}
+
 /* Stores a new password hash; the old one goes into the history. */
 int sec_password_store(struct bw_security *sec, struct sec_user *u, const char *hash,
                        bool must_change)
@@ -215,7 +275,7 @@ int sec_password_store(struct bw_security *sec, struct sec_user *u, const char *
     bw_strlcpy(u->pw_hash, hash, sizeof(u->pw_hash));
     u->info.password_changed_us = bw_clock_realtime_us();
     u->info.must_change_password = must_change;
-    return sec_store_user_update(sec, u);
+    return store_fresh(sec, u, edit_password);
 }
 
 static json_t *user_json(const struct bw_security *sec, const struct sec_user *u)
@@ -337,10 +397,10 @@ int bw_security_user_modify(struct bw_security *sec, const struct bw_security_ac
     bool narrowed = false;
     rc = apply_change(sec, &u, change, &narrowed, why, why_size);
     if (rc == BW_OK)
-        rc = sec_store_user_update(sec, &u);
+        rc = store_fresh(sec, &u, edit_fields);
     if (rc == BW_OK) {
         rc = keeps_an_admin(sec, &who, "modify", name, why, why_size);
-        if (rc && sec_store_user_update(sec, &old) != BW_OK)
+        if (rc && store_fresh(sec, &old, edit_fields) != BW_OK)
             bw_log(BW_LOG_ERROR, BW_LOGC_SECURITY, "cannot restore account %s", name);
         if (rc) {
             json_decref(before);
@@ -385,12 +445,12 @@ int bw_security_user_set_state(struct bw_security *sec, const struct bw_security
     } else {
         u.info.state = BW_SECURITY_DISABLED;
     }
-    rc = sec_store_user_update(sec, &u);
+    rc = store_fresh(sec, &u, edit_state);
     if (rc == BW_OK && !enabled) {
         rc = keeps_an_admin(sec, &who, action, name, why, why_size);
         if (rc) {
             u.info.state = old_state;
-            if (sec_store_user_update(sec, &u) != BW_OK)
+            if (store_fresh(sec, &u, edit_state) != BW_OK)
                 bw_log(BW_LOG_ERROR, BW_LOGC_SECURITY, "cannot restore account %s", name);
             return rc;
         }
@@ -455,12 +515,12 @@ int bw_security_user_remove(struct bw_security *sec, const struct bw_security_ac
         /* Check by disabling first: refused when it was the last admin. */
         enum bw_security_account_state old_state = u.info.state;
         u.info.state = BW_SECURITY_DISABLED;
-        rc = sec_store_user_update(sec, &u);
+        rc = store_fresh(sec, &u, edit_state);
         if (rc == BW_OK)
             rc = keeps_an_admin(sec, &who, "remove", name, why, why_size);
         u.info.state = old_state;
         if (rc) {
-            if (sec_store_user_update(sec, &u) != BW_OK)
+            if (store_fresh(sec, &u, edit_state) != BW_OK)
                 bw_log(BW_LOG_ERROR, BW_LOGC_SECURITY, "cannot restore account %s", name);
             return rc;
         }
@@ -553,7 +613,7 @@ int bw_security_mfa_enrol(struct bw_security *sec, const struct bw_security_acto
         return rc;
     rc = sec_mfa_new_key(sec, &u, uri, uri_size);
     if (rc == BW_OK)
-        rc = sec_store_user_update(sec, &u);
+        rc = store_fresh(sec, &u, edit_totp);
     bw_crypto_wipe(&u, sizeof(u));
     if (rc) {
         bw_crypto_wipe(uri, uri_size);
@@ -583,11 +643,7 @@ int bw_security_mfa_confirm(struct bw_security *sec, const struct bw_security_ac
         return refuse(sec, &who, "mfa confirm", name, BW_EDENIED,
                       "the code does not match; check the device's clock and try the next code",
                       why, why_size);
-    rc = sec_store_user_load(sec, name, &u);
-    if (rc == BW_OK) {
-        u.totp_confirmed = true;
-        rc = sec_store_user_update(sec, &u);
-    }
+    rc = store_fresh(sec, &u, edit_totp_confirmed);
     bw_crypto_wipe(&u, sizeof(u));
     if (rc)
         return refuse(sec, &who, "mfa confirm", name, rc, "the account store cannot be written",
@@ -612,7 +668,7 @@ int bw_security_mfa_remove(struct bw_security *sec, const struct bw_security_act
     bw_crypto_wipe(u.totp_sealed, sizeof(u.totp_sealed));
     u.totp_sealed_len = 0;
     u.totp_confirmed = false;
-    rc = sec_store_user_update(sec, &u);
+    rc = store_fresh(sec, &u, edit_totp);
     bw_crypto_wipe(&u, sizeof(u));
     if (rc)
         return refuse(sec, &who, "mfa remove", name, rc, "the account store cannot be written", why,

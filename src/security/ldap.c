@@ -582,6 +582,7 @@ int sec_ldap_authenticate(struct sec_ldap *ldap, const char *user, const char *p
     rc = bind_service(ldap, ld, deadline);
     if (rc == BW_OK)
         rc = user_find(ldap, ld, user, deadline, out);
+    bool found = rc == BW_OK;
     /* Groups are read with the search's identity, before the connection
      * turns into the user's. */
     if (rc == BW_OK && !ldap->config->group_attribute && ldap->config->group_filter)
@@ -589,7 +590,9 @@ int sec_ldap_authenticate(struct sec_ldap *ldap, const char *user, const char *p
     if (rc == BW_OK)
         rc = bind_simple(ld, out->dn, password, len, deadline);
     ldap_unbind_ext_s(ld, NULL, NULL);
-    if (rc != BW_OK)
+    if (rc != BW_OK) {
         memset(out, 0, sizeof(*out));
+        out->user_found = found && rc == BW_EDENIED;
+    }
     return rc;
 }

@@ -78,68 +78,140 @@ static void count_address_failure(struct bw_security *sec, const char *address)
             json_pack("{s:I}", "seconds", (json_int_t)sec->policy->lockout.address_window_seconds));
 }
 
-/* A successful check: the failure count starts again, the hash is made
- * again when the policy's parameters went up. */
-static void note_success(struct bw_security *sec, struct sec_user *u, const char *password,
-                         size_t len, bool login)
+/* The account part: what a right password does not overrule. */
+static const char *account_refusal(const struct sec_user *u, bool interactive)
 {
+    switch (u->info.state) {
+    case BW_SECURITY_ACTIVE:
+        break;
+    case BW_SECURITY_DISABLED:
+        return "account disabled";
+    case BW_SECURITY_LOCKED:
+        return "account locked";
+    case BW_SECURITY_EXPIRED:
+        return "account expired";
+    }
+    if (interactive && u->info.type == BW_SECURITY_SERVICE)
+        return "service account";
+    return NULL;
+}
+
+/* A successful check: the failure count starts again, the hash is made
+ * again when the policy's parameters went up. The account is read again
+ * under the lock and refused if it changed meanwhile (disabled, locked,
+ * removed while the password was being hashed); *why then says so. */
+static bool note_success(struct bw_security *sec, struct sec_user *u, const char *password,
+                         size_t len, bool interactive, const char **why)
+{
+    bool ok = false;
     pthread_mutex_lock(&sec->lockout_lock);
     struct sec_user fresh;
-    if (sec_store_user_load(sec, u->info.name, &fresh) == BW_OK) {
+    int rc = sec_store_user_load(sec, u->info.name, &fresh);
+    const char *refusal = rc == BW_OK ? account_refusal(&fresh, interactive) : "account removed";
+    if (refusal) {
+        *why = refusal;
+    } else {
         fresh.info.failed_logins = 0;
         fresh.first_failure_us = 0;
         fresh.info.locked_until_us = 0;
-        if (login)
+        if (interactive)
             fresh.info.last_login_us = bw_clock_realtime_us();
         struct bw_crypto_argon2_params want = sec_argon2_params(sec);
-        if (password && fresh.pw_hash[0] && bw_crypto_pwhash_needs_rehash(fresh.pw_hash, &want)) {
+        if (password && fresh.pw_hash[0] && bw_crypto_pwhash_needs_rehash(fresh.pw_hash, &want) &&
+            sec_hashpool_enter(&sec->pool) == BW_OK) {
             char hash[BW_CRYPTO_PWHASH_MAX];
             if (bw_crypto_pwhash(&want, password, len, hash, sizeof(hash)) == BW_OK)
                 memcpy(fresh.pw_hash, hash, sizeof(hash));
             bw_crypto_wipe(hash, sizeof(hash));
+            sec_hashpool_leave(&sec->pool);
         }
-        if (sec_store_user_update(sec, &fresh) == BW_OK)
+        if (sec_store_user_update(sec, &fresh) == BW_OK) {
             *u = fresh;
+            ok = true;
+        } else {
+            *why = "account store unwritable";
+        }
     }
     pthread_mutex_unlock(&sec->lockout_lock);
     bw_crypto_wipe(&fresh, sizeof(fresh));
+    return ok;
 }
 
-/* Directory users: the bind decides; the local shadow account keeps the
- * lockout state and the second factor, and takes its roles from the
- * groups at each login. */
-static int directory_check(struct bw_security *sec, const char *name, const char *password,
-                           size_t len, bool found, struct sec_user *u, const char **why)
+/* The directory's groups may not hand one account both duties that the
+ * account code keeps apart. */
+static bool duties_combined(const struct bw_security *sec, uint64_t roles)
 {
-    struct sec_ldap_result dir;
-    memset(&dir, 0, sizeof(dir));
-    int rc = sec_ldap_authenticate(sec->ldap, name, password, len, &dir);
-    if (rc == BW_EDENIED) {
-        *why = found ? "wrong password" : "unknown user";
-        return BW_EDENIED;
-    }
-    if (rc) {
-        *why = "directory unreachable";
-        return BW_EDENIED;
-    }
+    uint32_t perms = 0;
+    for (size_t i = 0; i < sec->policy->role_count && i < 64; i++)
+        if (roles & (1ull << i))
+            perms |= sec->policy->roles[i].permissions;
+    return (perms & (1u << BW_PERM_USER_MANAGE)) &&
+           (perms & ((1u << BW_PERM_TAG_WRITE) | (1u << BW_PERM_OVERRIDE)));
+}
+
+/* Makes or refreshes the local shadow of a directory user, under the
+ * lockout lock, changing only what the directory decides (level, areas,
+ * roles): a disable, a lock or a used code recorded meanwhile stays. */
+static int shadow_store(struct bw_security *sec, const char *name, uint64_t roles,
+                        struct sec_user *u)
+{
     const struct bw_project_ldap *cfg = sec->policy->ldap;
-    if (!found) {
+    pthread_mutex_lock(&sec->lockout_lock);
+    int rc = sec_store_user_load(sec, name, u);
+    if (rc == BW_ENOTFOUND) {
         memset(u, 0, sizeof(*u));
         bw_strlcpy(u->info.name, name, sizeof(u->info.name));
         u->info.type = BW_SECURITY_DIRECTORY;
         u->info.state = BW_SECURITY_ACTIVE;
         u->info.created_us = bw_clock_realtime_us();
+        u->info.level = cfg->level;
+        u->info.areas = cfg->areas;
+        u->info.roles = roles;
+        rc = sec_store_user_insert(sec, u);
+    } else if (rc == BW_OK && u->info.type != BW_SECURITY_DIRECTORY) {
+        rc = BW_EEXIST;
+    } else if (rc == BW_OK) {
+        u->info.level = cfg->level;
+        u->info.areas = cfg->areas;
+        u->info.roles = roles;
+        rc = sec_store_user_update(sec, u);
     }
-    u->info.level = cfg->level;
-    u->info.areas = cfg->areas;
-    u->info.roles = dir.roles;
-    rc = found ? sec_store_user_update(sec, u) : sec_store_user_insert(sec, u);
-    if (rc == BW_EEXIST) /* another login made the shadow meanwhile */
-        rc = sec_store_user_load(sec, name, u);
-    if (rc) {
-        *why = "cannot store the directory account";
+    pthread_mutex_unlock(&sec->lockout_lock);
+    return rc;
+}
+
+/* Directory users: the bind decides; the local shadow account keeps the
+ * lockout state and the second factor, and takes its roles from the
+ * groups at each login. A wrong password for a user the directory knows
+ * makes the shadow too, so that the lockout counts from the first try.
+ * BW_EDENIED for a refusal (*found tells whether an account now holds the
+ * count), BW_EIO for a directory fault, which counts against no one. */
+static int directory_check(struct bw_security *sec, const char *name, const char *password,
+                           size_t len, bool *found, struct sec_user *u, const char **why)
+{
+    struct sec_ldap_result dir;
+    memset(&dir, 0, sizeof(dir));
+    int rc = sec_ldap_authenticate(sec->ldap, name, password, len, &dir);
+    if (rc == BW_EDENIED) {
+        *why = dir.user_found ? "wrong password" : "unknown user";
+        if (dir.user_found && !*found)
+            *found = shadow_store(sec, name, 0, u) == BW_OK;
         return BW_EDENIED;
     }
+    if (rc) {
+        *why = "directory unreachable";
+        return BW_EIO;
+    }
+    if (duties_combined(sec, dir.roles)) {
+        *why = "directory groups combine account management and process operation";
+        return BW_EIO;
+    }
+    rc = shadow_store(sec, name, dir.roles, u);
+    if (rc) {
+        *why = "cannot store the directory account";
+        return BW_EIO;
+    }
+    *found = true;
     return BW_OK;
 }
 
@@ -199,12 +271,19 @@ static int check_password(struct bw_security *sec, const char *name, const char 
             *why = "empty password";
             return BW_EDENIED;
         }
-        return directory_check(sec, account, password, len, *found, u, why);
+        return directory_check(sec, account, password, len, found, u, why);
     }
     const char *hash = *found && u->info.type != BW_SECURITY_DIRECTORY && u->pw_hash[0]
                            ? u->pw_hash
                            : sec->dummy_hash;
+    /* Only the hash takes a slot: a directory bind waits on the network,
+     * not on memory. */
+    if (sec_hashpool_enter(&sec->pool) != BW_OK) {
+        *why = "hashing queue full";
+        return BW_EFULL;
+    }
     rc = bw_crypto_pwhash_verify(hash, password, len);
+    sec_hashpool_leave(&sec->pool);
     if (!*found) {
         *why = "unknown user";
         return BW_EDENIED;
@@ -224,24 +303,6 @@ static int check_password(struct bw_security *sec, const char *name, const char 
     return BW_OK;
 }
 
-/* The account part: what a right password does not overrule. */
-static const char *account_refusal(const struct sec_user *u, bool interactive)
-{
-    switch (u->info.state) {
-    case BW_SECURITY_ACTIVE:
-        break;
-    case BW_SECURITY_DISABLED:
-        return "account disabled";
-    case BW_SECURITY_LOCKED:
-        return "account locked";
-    case BW_SECURITY_EXPIRED:
-        return "account expired";
-    }
-    if (interactive && u->info.type == BW_SECURITY_SERVICE)
-        return "service account";
-    return NULL;
-}
-
 enum auth_outcome { AUTH_OK, AUTH_FAILED, AUTH_NEED_TOTP, AUTH_BUSY };
 
 struct auth_request {
@@ -252,6 +313,7 @@ struct auth_request {
     const char *address;
     bool untrusted;
     bool interactive; /* a login (service accounts refused, second factor by policy) */
+    bool reentry;     /* the holder of a live session re-enters the password */
 };
 
 /* The whole check. On AUTH_OK *u is the account (after the bookkeeping).
@@ -264,27 +326,28 @@ static enum auth_outcome authenticate(struct bw_security *sec, const struct auth
         *why = "address throttled";
         return AUTH_FAILED;
     }
-    if (sec_hashpool_enter(&sec->pool) != BW_OK) {
-        *why = "hashing queue full";
-        return AUTH_BUSY;
-    }
     bool found = false;
     char account[BW_SECURITY_USER_MAX + 1];
     int rc = check_password(sec, req->user, req->password, req->len, u, &found, account, why);
+    if (rc == BW_EFULL)
+        return AUTH_BUSY;
     const char *refusal = rc == BW_OK ? account_refusal(u, req->interactive) : NULL;
     enum auth_outcome outcome = AUTH_OK;
+    /* Whether this check settles the second factor: a login asks for it
+     * by policy; a re-entered password (signature, approval, unlock)
+     * checks a code when one is given, and must have one when the policy
+     * says everywhere. Only a check that settled it resets the count. */
+    bool mfa_needed = rc == BW_OK && sec_mfa_required(sec, u, req->untrusted);
+    bool mfa_done = !mfa_needed || req->reentry;
     if (rc || refusal) {
         if (refusal)
             *why = refusal;
         outcome = AUTH_FAILED;
     } else {
-        /* A signature or approval re-enters the password; the code is
-         * asked for only when the policy wants it everywhere, and checked
-         * whenever one is given to an enrolled account. */
-        bool required =
-            req->interactive
-                ? sec_mfa_required(sec, u, req->untrusted)
-                : u->info.mfa_enrolled && (req->totp || sec->policy->mfa == BW_PROJECT_MFA_ALWAYS);
+        bool required = req->interactive
+                            ? mfa_needed
+                            : !req->reentry && u->info.mfa_enrolled &&
+                                  (req->totp || sec->policy->mfa == BW_PROJECT_MFA_ALWAYS);
         if (required && !u->info.mfa_enrolled) {
             *why = "second factor not enrolled";
             outcome = AUTH_FAILED;
@@ -295,16 +358,21 @@ static enum auth_outcome authenticate(struct bw_security *sec, const struct auth
             *why = "wrong second factor";
             rc = BW_EDENIED;
             outcome = AUTH_FAILED;
+        } else if (required) {
+            mfa_done = true;
         }
     }
-    if (outcome == AUTH_OK)
-        note_success(sec, u, req->password, req->len, req->interactive);
-    sec_hashpool_leave(&sec->pool);
+    if (outcome == AUTH_OK && mfa_done &&
+        !note_success(sec, u, req->password, req->len, req->interactive, why))
+        outcome = AUTH_FAILED;
     if (outcome == AUTH_FAILED) {
         /* A wrong password or code counts against the account; a refusal
-         * of a right one (locked, disabled) does not extend anything. */
-        if (found && rc != BW_OK)
+         * of a right one (locked, disabled) or a directory fault does
+         * not. An unknown name costs the same write (sec_store_pad). */
+        if (found && rc == BW_EDENIED)
             count_failure(sec, account, req->address);
+        else
+            sec_store_pad(sec);
         count_address_failure(sec, req->address);
     }
     return outcome;
@@ -413,20 +481,12 @@ int bw_security_login(struct bw_security *sec, const struct bw_security_login_re
     return BW_OK;
 }
 
-int sec_verify_password(struct bw_security *sec, const char *name, const char *password, size_t len,
-                        const char *totp, const char *address, struct sec_user *out,
-                        const char **why_code)
+static int verify(struct bw_security *sec, const struct auth_request *req, struct sec_user *out,
+                  const char **why_code)
 {
-    struct auth_request req = {.user = name,
-                               .password = password,
-                               .len = len,
-                               .totp = totp,
-                               .address = address,
-                               .untrusted = false,
-                               .interactive = false};
     struct sec_user u;
     const char *why = "";
-    enum auth_outcome outcome = authenticate(sec, &req, &u, &why);
+    enum auth_outcome outcome = authenticate(sec, req, &u, &why);
     if (why_code)
         *why_code = why;
     if (outcome == AUTH_OK && out)
@@ -435,4 +495,21 @@ int sec_verify_password(struct bw_security *sec, const char *name, const char *p
     if (outcome == AUTH_BUSY)
         return BW_EFULL;
     return outcome == AUTH_OK ? BW_OK : BW_EDENIED;
+}
+
+int sec_verify_password(struct bw_security *sec, const char *name, const char *password, size_t len,
+                        const char *totp, const char *address, struct sec_user *out,
+                        const char **why_code)
+{
+    struct auth_request req = {
+        .user = name, .password = password, .len = len, .totp = totp, .address = address};
+    return verify(sec, &req, out, why_code);
+}
+
+int sec_verify_reentry(struct bw_security *sec, const char *name, const char *password, size_t len,
+                       const char *address, struct sec_user *out, const char **why_code)
+{
+    struct auth_request req = {
+        .user = name, .password = password, .len = len, .address = address, .reentry = true};
+    return verify(sec, &req, out, why_code);
 }

@@ -120,6 +120,10 @@ int bw_security_override_grant(struct bw_security *sec, const char *supervisor_t
         return grant_refused(sec, &sup, target_id, rc,
                              "the session is under an override already: end that one first", why,
                              why_size);
+    if (rc == BW_EDENIED)
+        return grant_refused(sec, &sup, target_id, rc,
+                             "a session that manages accounts is lent no process rights", why,
+                             why_size);
     if (rc)
         return grant_refused(sec, &sup, target_id, rc,
                              "an override is lent to another user's session", why, why_size);

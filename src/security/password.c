@@ -32,7 +32,7 @@ int bw_security_password_change(struct bw_security *sec, const char *token,
     }
     struct sec_user u;
     const char *code = "";
-    rc = sec_verify_password(sec, s.user, old_password, old_len, NULL, s.address, &u, &code);
+    rc = sec_verify_reentry(sec, s.user, old_password, old_len, s.address, &u, &code);
     if (rc == BW_EFULL)
         return refused(sec, &s, "busy: try again", BW_EFULL, why, why_size);
     if (rc)

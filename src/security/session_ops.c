@@ -24,6 +24,10 @@ int sec_session_override_set(struct bw_security *sec, const char *target_id,
         rc = BW_EINVAL; /* lent to oneself: nothing to lend */
     } else if (p && (*p)->ov.active) {
         rc = BW_EBUSY;
+    } else if (p && ((*p)->permissions & (1u << BW_PERM_USER_MANAGE))) {
+        /* Separation of duties: who manages accounts is lent no process
+         * rights either. */
+        rc = BW_EDENIED;
     } else if (p) {
         struct sec_session *s = *p;
         ov->active = true;

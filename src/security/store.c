@@ -47,7 +47,8 @@ static const char schema[] =
     " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
     " at_us INTEGER NOT NULL,"
     " hash TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS password_history_user ON password_history(user_id, at_us);";
+    "CREATE INDEX IF NOT EXISTS password_history_user ON password_history(user_id, at_us);"
+    "CREATE TABLE IF NOT EXISTS failure_pad(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL);";
 
 #define USER_COLUMNS                                                                               \
     "id, name, full_name, type, state, level, areas, roles, must_change, created_us,"              \
@@ -429,4 +430,16 @@ int sec_store_has_admin(struct bw_security *sec, bool *out)
     int rc = sec_store_user_each(sec, admin_scan_one, &scan);
     *out = scan.found;
     return rc;
+}
+
+void sec_store_pad(struct bw_security *sec)
+{
+    pthread_mutex_lock(&sec->db_lock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(sec->db, "INSERT OR REPLACE INTO failure_pad(id, at_us) VALUES(1, ?1)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, bw_clock_realtime_us()) == SQLITE_OK)
+        (void)sqlite3_step(st);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&sec->db_lock);
 }

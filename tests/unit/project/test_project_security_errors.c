@@ -37,6 +37,11 @@ static const struct bad_case cases[] = {
     /* roles */
     {"roles_not_array", SEC("'roles':{}"), "security.roles", "must be an array"},
     {"role_not_object", ROLES("'operator'"), "security.roles[0]", "must be an object"},
+    {"role_combines_duties", ROLES("{'name':'boss','permissions':['user.manage','tag.write']}"),
+     "security.roles[0].permissions", "separate duties"},
+    {"role_admin_override",
+     ROLES("{'name':'security-admin','permissions':['user.manage','override']}"),
+     "security.roles[0].permissions", "separate duties"},
     {"role_unknown_key", ROLES("{'name':'x','permissions':[],'level':3}"),
      "security.roles[0].level", "unknown key"},
     {"role_name_missing", ROLES("{'permissions':[]}"), "security.roles[0].name", "is required"},

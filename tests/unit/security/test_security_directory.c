@@ -32,6 +32,8 @@ static const char ldif[] =
     "userPassword: " RITA_PW "\n\n"
     "dn: uid=sam," PEOPLE "\nobjectClass: inetOrgPerson\nuid: sam\ncn: Sam\nsn: Example\n"
     "userPassword: sam-directory-pw-2\n\n"
+    "dn: uid=tom," PEOPLE "\nobjectClass: inetOrgPerson\nuid: tom\ncn: Tom\nsn: Example\n"
+    "userPassword: tom-directory-pw-3\n\n"
     "dn: cn=operators," GROUPS "\nobjectClass: groupOfNames\ncn: operators\n"
     "member: uid=rita," PEOPLE "\n\n"
     "dn: cn=auditors," GROUPS "\nobjectClass: groupOfNames\ncn: auditors\n"
@@ -157,12 +159,31 @@ static void test_directory_lockout(void **state)
     assert_int_equal(secfix_login(f, "Rita", RITA_PW, "10.4.0.4", NULL), BW_SECURITY_LOGIN_OK);
 }
 
+/* A directory user who never logged in is counted from the first wrong
+ * password; a name the directory does not know makes no account. */
+static void test_directory_lockout_before_first_login(void **state)
+{
+    struct secfix *f = *state;
+    for (unsigned i = 0; i < f->policy.lockout.max_failures; i++)
+        assert_int_equal(secfix_login(f, i % 2 ? "Tom" : "tom", "guess-pw", "10.4.0.5", NULL),
+                         BW_SECURITY_LOGIN_FAILED);
+    struct bw_security_user_info info;
+    assert_int_equal(bw_security_user_get(f->sec, "tom", &info), BW_OK);
+    assert_int_equal(info.type, BW_SECURITY_DIRECTORY);
+    assert_int_equal(info.state, BW_SECURITY_LOCKED);
+    assert_int_equal(info.roles, 0);
+    assert_int_equal(secfix_login(f, "tom", "tom-directory-pw-3", "10.4.0.6", NULL),
+                     BW_SECURITY_LOGIN_FAILED);
+    assert_int_equal(bw_security_user_get(f->sec, "ghost", &info), BW_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_directory_login_maps_groups),
         cmocka_unit_test(test_directory_refusals),
         cmocka_unit_test(test_directory_lockout),
+        cmocka_unit_test(test_directory_lockout_before_first_login),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

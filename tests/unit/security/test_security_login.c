@@ -341,6 +341,16 @@ static size_t secret_from_uri(const char *uri, uint8_t *key, size_t size)
     return len;
 }
 
+static enum bw_security_login_outcome login_code_as(struct secfix *f, const char *user,
+                                                    const char *code)
+{
+    struct bw_security_login_request req = {
+        .user = user, .password = GOOD, .password_len = strlen(GOOD), .totp = code};
+    struct bw_security_login_result res;
+    assert_int_equal(bw_security_login(f->sec, &req, &res), BW_OK);
+    return res.outcome;
+}
+
 static void mfa_always(struct bw_project_security *p)
 {
     p->mfa = BW_PROJECT_MFA_ALWAYS;
@@ -426,6 +436,44 @@ static void banner_required(struct bw_project_security *p)
     p->banner_must_accept = true;
 }
 
+/* A re-entered password (unlock, approval, signature) that leaves the
+ * second factor unchecked must not reset the failure count: else the
+ * code could be guessed without end between resets. */
+static void test_reentry_without_code_keeps_count(void **state)
+{
+    (void)state;
+    use_fake_clock();
+    struct secfix f;
+    assert_int_equal(secfix_open(&f, NULL), BW_OK); /* policy "untrusted" */
+    assert_int_equal(secfix_add(&f, "ursula", "operator", GOOD), BW_OK);
+    struct bw_security_actor admin = {.os_user = "test"};
+    char uri[512], why[256], code[7];
+    assert_int_equal(
+        bw_security_mfa_enrol(f.sec, &admin, "ursula", uri, sizeof(uri), why, sizeof(why)), BW_OK);
+    uint8_t key[64];
+    size_t key_len = secret_from_uri(uri, key, sizeof(key));
+    code_at(key, key_len, bw_clock_realtime_us() / 1000000 / 30, code);
+    assert_int_equal(bw_security_mfa_confirm(f.sec, &admin, "ursula", code, why, sizeof(why)),
+                     BW_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(login_code_as(&f, "ursula", "000000"), BW_SECURITY_LOGIN_FAILED);
+    struct bw_security_user_info info;
+    assert_int_equal(bw_security_user_get(f.sec, "ursula", &info), BW_OK);
+    assert_int_equal(info.failed_logins, 3);
+    struct sec_user u;
+    assert_int_equal(sec_verify_password(f.sec, "ursula", GOOD, strlen(GOOD), NULL, NULL, &u, NULL),
+                     BW_OK);
+    assert_int_equal(bw_security_user_get(f.sec, "ursula", &info), BW_OK);
+    assert_int_equal(info.failed_logins, 3);
+    /* Two more wrong codes lock it, as five in a row should. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(login_code_as(&f, "ursula", "000000"), BW_SECURITY_LOGIN_FAILED);
+    assert_int_equal(bw_security_user_get(f.sec, "ursula", &info), BW_OK);
+    assert_int_equal(info.state, BW_SECURITY_LOCKED);
+    secfix_close(&f);
+    bw_clock_fake_disable();
+}
+
 static void test_banner_must_be_accepted(void **state)
 {
     (void)state;
@@ -469,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_hash_pool_bounded),
         cmocka_unit_test(test_totp),
         cmocka_unit_test(test_banner_must_be_accepted),
+        cmocka_unit_test(test_reentry_without_code_keeps_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
