@@ -38,10 +38,14 @@ static const struct bad_case cases[] = {
     {"roles_not_array", SEC("'roles':{}"), "security.roles", "must be an array"},
     {"role_not_object", ROLES("'operator'"), "security.roles[0]", "must be an object"},
     {"role_combines_duties", ROLES("{'name':'boss','permissions':['user.manage','tag.write']}"),
-     "security.roles[0].permissions", "separate duties"},
+     "security.roles[0].permissions",
+     "a role may not hold user.manage together with tag.write or override (security "
+     "administration and process operation are separate duties)"},
     {"role_admin_override",
      ROLES("{'name':'security-admin','permissions':['user.manage','override']}"),
-     "security.roles[0].permissions", "separate duties"},
+     "security.roles[0].permissions",
+     "a role may not hold user.manage together with tag.write or override (security "
+     "administration and process operation are separate duties)"},
     {"role_unknown_key", ROLES("{'name':'x','permissions':[],'level':3}"),
      "security.roles[0].level", "unknown key"},
     {"role_name_missing", ROLES("{'permissions':[]}"), "security.roles[0].name", "is required"},
