@@ -185,11 +185,10 @@ static int fields_from_options(const struct bw_cli_command *cmd, const struct bw
 static void print_summary(const char *verb, const json_t *user)
 {
     char areas_text[128] = "";
-    uint32_t areas = 0;
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(user, "areas"), i, v) areas |= 1u << json_integer_value(v);
-    bw_cli_areas_format(areas, areas_text, sizeof(areas_text));
+    bw_cli_areas_format(bw_cli_areas_from_json(json_object_get(user, "areas")), areas_text,
+                        sizeof(areas_text));
     printf("%s account ", verb);
     const char *name = json_string_value(json_object_get(user, "name"));
     bw_cli_print_safe(stdout, name ? name : "?", name ? strlen(name) : 1);

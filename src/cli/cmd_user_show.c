@@ -28,16 +28,7 @@ static const char *str(const json_t *user, const char *key)
 
 static uint32_t areas_of(const json_t *user)
 {
-    uint32_t areas = 0;
-    size_t i;
-    const json_t *v;
-    json_array_foreach(json_object_get(user, "areas"), i, v)
-    {
-        json_int_t n = json_integer_value(v);
-        if (n >= 1 && n <= 31)
-            areas |= 1u << n;
-    }
-    return areas;
+    return bw_cli_areas_from_json(json_object_get(user, "areas"));
 }
 
 /* "operator,viewer", or "-" for none. */

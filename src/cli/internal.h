@@ -496,6 +496,9 @@ const char *bw_cli_user_type_name(enum bw_security_account_type type);
 const char *bw_cli_user_state_name(enum bw_security_account_state state);
 /* Areas for people: "all", "1-3,5", or "none". */
 void bw_cli_areas_format(uint32_t areas, char *out, size_t size);
+/* A list of area numbers (an account's "areas") as a mask; numbers
+ * outside 1..31 are left out. */
+uint32_t bw_cli_areas_from_json(const json_t *list);
 /* "all", or numbers and ranges 1..31 ("1,2,5", "1-4,7"). BW_EINVAL. */
 BW_MUST_CHECK int bw_cli_areas_parse(const char *text, uint32_t *out);
 /* YYYY-MM-DD (len bytes) as 00:00 UTC of that day. BW_EINVAL. */

@@ -128,6 +128,20 @@ void bw_cli_areas_format(uint32_t areas, char *out, size_t size)
         (void)append(out, size, &used, "none");
 }
 
+uint32_t bw_cli_areas_from_json(const json_t *list)
+{
+    uint32_t areas = 0;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        json_int_t n = json_integer_value(v);
+        if (n >= 1 && n <= 31)
+            areas |= 1u << n;
+    }
+    return areas;
+}
+
 /* One number of an area list, 1..31. */
 static bool area_number(const char *s, size_t len, unsigned *out)
 {
