@@ -3,13 +3,11 @@
  * project/internal.h: what the loader's files share. The loader is one
  * table-driven walker (schema.c) over field tables that each object kind
  * declares (load.c for the top level, devices.c, simulator.c, tags.c,
- * audit.c);
- * the tables say key, JSON kind, required, bounds, default and where the
- * value goes, and small check callbacks add what a table cannot say
- * (cross-field and cross-reference rules). Errors are collected with the
- * JSON path of the walk (errors.c); names live in one hash table per name
- * space (names.c). Everything runs on the caller's thread; the context is
- * the only state.
+ * audit.c, security.c, security_ldap.c); the tables say key, JSON kind, required, bounds, default
+ * and where the value goes, and small check callbacks add what a table cannot say (cross-field and
+ * cross-reference rules). Errors are collected with the JSON path of the walk (errors.c); names
+ * live in one hash table per name space (names.c). Everything runs on the caller's thread; the
+ * context is the only state.
  */
 #ifndef BW_PROJECT_INTERNAL_H
 #define BW_PROJECT_INTERNAL_H
@@ -137,7 +135,9 @@ enum pj_kind {
 /* Where a valid value is stored, at dst + offset. */
 enum pj_store {
     PJ_ST_NONE = 0,
-    PJ_ST_STR,    /* char *, owned copy */
+    PJ_ST_STR,    /* char *, a copy in the project's string pool */
+    PJ_ST_OWNED,  /* char *, a heap copy (bw_strndup) that the object's
+                     clear function frees (the security section) */
     PJ_ST_U16,    /* uint16_t */
     PJ_ST_U32,    /* uint32_t */
     PJ_ST_U64,    /* uint64_t */
@@ -153,6 +153,10 @@ enum pj_store {
 #define PJ_HAS_MAX 0x04u
 #define PJ_MIN_EXCLUSIVE 0x08u /* with PJ_HAS_MIN: greater than, not equal */
 #define PJ_HAS_DEFAULT 0x10u   /* store .def when the key is absent */
+#define PJ_MIN_FLOOR                                                                               \
+    0x20u /* with PJ_HAS_MIN (PJ_INT): below it reads                                              \
+             "is below the minimum of N", for values                                               \
+             the project may raise but not lower */
 
 struct pj_ctx;
 struct pj_seen;
@@ -265,10 +269,24 @@ extern const struct pj_array_spec pj_devices_spec;
 extern const struct pj_object_spec pj_simulator_spec;
 extern const struct pj_array_spec pj_tags_spec;
 extern const struct pj_object_spec pj_audit_spec;
+extern const struct pj_object_spec pj_security_spec;
 
 /* audit.c: the audit section's defaults, stored before the walk so that
  * a project without the section has them. */
 void pj_audit_init(struct bw_project_audit *audit);
+
+/* tags.c: an area list ([1..31], at least one, none twice) into the
+ * uint32_t mask at field_dst (bit n: area n); a PJ_LIST callback. */
+bool pj_areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst);
+
+/* security_ldap.c: allocates security->ldap (the project owns it from
+ * then on) and walks the "ldap" object value into it at the current path
+ * + "ldap"; group mappings resolve against security->roles, so the roles
+ * come first. */
+void pj_ldap_walk(struct pj_ctx *ctx, json_t *value, struct bw_project_security *security);
+/* security_ldap.c: frees ldap, its strings and group mappings (NULL is
+ * fine). */
+void pj_ldap_free(struct bw_project_ldap *ldap);
 
 /* simulator.c: "signals", "tanks", ... by enum bw_sim_kind; singular
  * names "signal", "tank", ... */
@@ -282,8 +300,9 @@ void pj_sim_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
  * valid index); reports errors at the tag's path. */
 void pj_driver_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
 
-/* load.c: frees the project's arrays (partial elements too) and its audit
- * forwarding settings; the strings are the pool's. */
+/* load.c: frees the project's arrays (partial elements too), its audit
+ * forwarding settings and its security policy; the other strings are the
+ * pool's. */
 void pj_project_clear(struct bw_project *project);
 
 #endif

@@ -3,7 +3,7 @@
  * The loader's entry points: read project.json within its size limit,
  * parse it with jansson, refuse nesting deeper than the limit, walk the
  * top-level table (scan classes, devices, simulator, tags, in the order
- * their references need, then audit) and hand back either a whole
+ * their references need, then audit and security) and hand back either a whole
  * project or every error found. Also frees a project. Caller's thread;
  * no shared state.
  */
@@ -46,6 +46,10 @@ static const struct pj_field root_fields[] = {
      .kind = PJ_OBJECT,
      .offset = offsetof(struct bw_project, audit),
      .object = &pj_audit_spec},
+    {.key = "security",
+     .kind = PJ_OBJECT,
+     .offset = offsetof(struct bw_project, security),
+     .object = &pj_security_spec},
 };
 
 static const struct pj_object_spec root_spec = {root_fields, BW_ARRAY_LEN(root_fields), NULL};
@@ -223,11 +227,13 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
         if (box) {
             ctx.project = &box->project;
             ctx.pool = &box->pool;
-            /* A project without an audit section has its defaults. */
+            /* A project without an audit or security section has their
+             * defaults. */
             pj_audit_init(&box->project.audit);
+            ctx.nomem = bw_project_security_defaults(&box->project.security) != BW_OK;
         }
         struct pj_seen seen;
-        if (ctx.project)
+        if (ctx.project && !ctx.nomem)
             pj_object_walk(&ctx, root, &root_spec, ctx.project, 0, &seen);
     }
     pj_reaper_release(ctx.reaper, root);
@@ -336,12 +342,14 @@ int bw_project_load(const char *dir, struct bw_project **out, struct bw_project_
 
 /* ---- free ----------------------------------------------------------- */
 
-/* Strings live in the project's pool; only the arrays and the audit
- * forwarding settings are freed here. */
+/* Strings live in the project's pool; only the arrays, the audit
+ * forwarding settings and the security policy (which owns its strings)
+ * are freed here. */
 void pj_project_clear(struct bw_project *p)
 {
     bw_free(p->audit.forward);
     p->audit.forward = NULL;
+    bw_project_security_clear(&p->security);
     for (size_t i = 0; p->signals && i < p->signal_count; i++)
         bw_free(p->signals[i].steps);
     bw_free(p->scan_classes);

@@ -20,12 +20,15 @@
  *                "description"?, "unit"?, "min"?, "max"?,
  *                "device"?, "address"?, "scan_class"?, "initial"?,
  *                "access"?: {"read"?: {"level", "areas"},
- *                            "write"?: {"level", "areas", "permission"}} } ],
+ *                            "write"?: {"level", "areas", "permission"?,
+ *                                       "approval"?, "signature"?}} } ],
  *     "audit": { "max_size_mb"?, "max_age_days"?, "warn_percent"?,
  *                "when_full"?, "on_failure"?, "checkpoint_records"?,
  *                "checkpoint_seconds"?, "forward"?: {"host", "port"?,
  *                "ca_file", "server_name"?, "client_cert"?, "client_key"?,
- *                "facility"?} }
+ *                "facility"?} },
+ *     "security": { "roles"?, "password"?, "lockout"?, "sessions"?,
+ *                   "mfa"?, "banner"?, "banner_must_accept"?, "ldap"? }
  *   }
  *
  * Names match [A-Za-z][A-Za-z0-9_.]* and are at most 128 bytes; names of
@@ -35,7 +38,9 @@
  * "initial" until then). A tag is writable only when access.write is
  * given. Levels are 1..9999, areas a list of 1..31, permission one of the
  * permission names (default "tag.write"). Read access defaults to level 1
- * in every area.
+ * in every area. write.approval (bool, default false): each write needs a
+ * second, different user's approval; write.signature (bool, default
+ * false): the writer re-enters the password and gives a reason.
  *
  * Simulator (driver "sim"; device parameters: "seed" integer, optional):
  *   signals: {"name", "shape": sine|ramp|square|random_walk|step,
@@ -63,6 +68,40 @@
  *   (6514), ca_file (a path, relative to the project directory, kept as
  *   written), server_name (as host; absent: host), client_cert and
  *   client_key (paths, both or neither), facility 0..23 (13).
+ *
+ * Security (optional; absent: every default in the structs below, no
+ * banner, no directory). Every key of every object is optional unless
+ * said otherwise.
+ *   roles: [ {"name", "permissions": [permission names, distinct]} ]
+ *     The six default roles are always there (viewer, operator,
+ *     supervisor, engineer, security-admin, auditor; see
+ *     bw_project_security_defaults); a listed role with a default's name
+ *     replaces its permissions, another name adds a role; at most 64
+ *     roles in all. Role names follow the name rule and may contain '-'.
+ *   password: {"min_length", "max_length" (>= min_length), "require":
+ *     ["lower","upper","digit","symbol"] distinct, "min_classes",
+ *     "reject_user_name", "history", "dictionary_check", "max_age_days",
+ *     "min_age_hours", "argon2": {"memory_kib", "iterations",
+ *     "parallelism"} (each at least its default: "is below the minimum
+ *     of N"), "hash_concurrency", "hash_queue"}
+ *   lockout: {"max_failures", "window_seconds", "lock_seconds",
+ *     "address_max_failures", "address_window_seconds"}
+ *   sessions: {"idle_seconds", "lifetime_seconds", "max_per_user",
+ *     "max_total", "when_full": "refuse_new"|"end_oldest",
+ *     "override_max_seconds", "approval_window_seconds"}
+ *   mfa: "off"|"untrusted"|"always"
+ *   banner: 1..4096 bytes of UTF-8 without control characters other than
+ *     line feed and tab; banner_must_accept (bool) only with a banner.
+ *   ldap: {"url" (required; ldaps://host[:port] with tls "ldaps", the
+ *     default, or ldap://host[:port] with tls "starttls"), "tls",
+ *     "ca_file" (required), "bind_dn" and "bind_password_file" (both or
+ *     neither), "user_base" (required), "user_filter" (required, one
+ *     "%s"), "group_attribute", or "group_base" with "group_filter" (one
+ *     "%s"), "timeout_ms", "level", "areas", "groups": [ {"group",
+ *     "role": an existing role} ] (at most 64; they need group_attribute
+ *     or group_filter)}. Texts and paths are 1..1024 bytes, paths kept as
+ *     written (relative: to the project directory).
+ * Bounds and defaults are in the comments of the structs.
  *
  * Ownership: bw_project_load() returns a project that owns every string
  * in it; bw_project_free() releases it. Any thread (no shared state).
@@ -383,8 +422,10 @@ struct bw_project_ldap {
 
 struct bw_project_security {
     /* Roles: the six defaults (viewer, operator, supervisor, engineer,
-     * security-admin, auditor) unless the project lists its own; a
-     * project may redefine a default role's permissions by name. */
+     * security-admin, auditor, in that order) followed by the roles the
+     * project adds; a project may redefine a default role's permissions
+     * by listing a role of its name. The policy owns every string in
+     * it (bw_project_security_clear frees them). */
     struct bw_project_role *roles;
     size_t role_count;
     struct bw_project_password_policy password;

@@ -96,6 +96,7 @@ static void store_number(const struct pj_field *f, void *dst, double d, int64_t 
     }
     case PJ_ST_NONE:
     case PJ_ST_STR:
+    case PJ_ST_OWNED:
         break;
     }
 }
@@ -108,9 +109,9 @@ static void store_size(const struct pj_field *f, void *dst, size_t v)
 static bool store_string(struct pj_ctx *ctx, const struct pj_field *f, void *dst, const char *s,
                          size_t len)
 {
-    if (f->store != PJ_ST_STR)
+    if (f->store != PJ_ST_STR && f->store != PJ_ST_OWNED)
         return true;
-    char *copy = pj_pool_strndup(ctx->pool, s, len);
+    char *copy = f->store == PJ_ST_OWNED ? bw_strndup(s, len) : pj_pool_strndup(ctx->pool, s, len);
     if (!copy) {
         ctx->nomem = true;
         return false;
@@ -141,7 +142,9 @@ static bool walk_int(struct pj_ctx *ctx, const struct pj_field *f, json_t *v, vo
     bool low = (f->flags & PJ_HAS_MIN) && i < f->imin;
     bool high = (f->flags & PJ_HAS_MAX) && i > f->imax;
     if (low || high) {
-        if ((f->flags & PJ_HAS_MIN) && (f->flags & PJ_HAS_MAX) && f->imin == f->imax)
+        if (low && (f->flags & PJ_MIN_FLOOR))
+            pj_error(ctx, "is below the minimum of %" PRId64, f->imin);
+        else if ((f->flags & PJ_HAS_MIN) && (f->flags & PJ_HAS_MAX) && f->imin == f->imax)
             pj_error(ctx, "must be %" PRId64, f->imin);
         else if ((f->flags & PJ_HAS_MIN) && (f->flags & PJ_HAS_MAX))
             pj_error(ctx, "must be between %" PRId64 " and %" PRId64, f->imin, f->imax);

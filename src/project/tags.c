@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The tag table: the fields of a tag and its access rules, and the rules
- * that span fields (range, device or memory tag, initial value, binding
- * through the device's driver). Caller's thread.
+ * The tag table: the fields of a tag and its access rules (who may read
+ * and write, and whether a write needs a second approver or a signature),
+ * and the rules that span fields (range, device or memory tag, initial
+ * value, binding through the device's driver). Caller's thread.
  */
 #include "project/internal.h"
 
@@ -12,7 +13,7 @@
 /* ---- access --------------------------------------------------------- */
 
 /* An area list becomes a bit mask (bit n: area n). */
-static bool areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
+bool pj_areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
 {
     uint32_t mask = 0;
     size_t count = json_array_size(value);
@@ -57,7 +58,13 @@ static bool areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
 #define ACCESS_AREAS(member)                                                                       \
     {                                                                                              \
         .key = "areas", .kind = PJ_LIST, .flags = PJ_REQUIRED,                                     \
-        .offset = offsetof(struct bw_project_access, member), .list = areas_parse                  \
+        .offset = offsetof(struct bw_project_access, member), .list = pj_areas_parse               \
+    }
+
+#define ACCESS_FLAG(key_, member)                                                                  \
+    {                                                                                              \
+        .key = (key_), .kind = PJ_BOOL, .flags = PJ_HAS_DEFAULT, .store = PJ_ST_BOOL,              \
+        .offset = offsetof(struct bw_project_access, member), .def = 0                             \
     }
 
 static const struct pj_field read_fields[] = {
@@ -76,6 +83,10 @@ static const struct pj_field write_fields[] = {
      .choices = pj_permission_names,
      .choice_count = BW_PERM_COUNT_,
      .def = BW_PERM_TAG_WRITE},
+    /* Dual approval (SR 2.1 RE 4) and electronic signature (SR 2.12):
+     * the security module asks for them at each write. */
+    ACCESS_FLAG("approval", write_approval),
+    ACCESS_FLAG("signature", write_signature),
 };
 
 static const struct pj_object_spec read_spec = {read_fields, BW_ARRAY_LEN(read_fields), NULL};

@@ -9,6 +9,7 @@
 #include "security/internal.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +50,13 @@ int bw_security_open(const struct bw_security_config *config, struct bw_security
     *out = NULL;
     if (!config || !config->state_dir || !config->policy || !config->audit)
         return BW_EINVAL;
+    /* Each Argon2id computation takes m (19 MiB) from malloc. With glibc's
+     * adaptive threshold, blocks that size soon come from per-thread
+     * arenas and stay resident after use, one per arena, so a flood of
+     * logins would hold far more than K x m. A fixed threshold keeps
+     * every such block mmapped and returned at once. */
+    if (mallopt(M_MMAP_THRESHOLD, 1024 * 1024) != 1)
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY, "cannot fix the allocator's mmap threshold");
     struct bw_security *sec = bw_calloc(1, sizeof(*sec));
     if (!sec)
         return BW_ENOMEM;

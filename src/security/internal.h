@@ -206,6 +206,11 @@ void sec_ldap_free(struct sec_ldap *ldap);
 BW_MUST_CHECK int sec_ldap_authenticate(struct sec_ldap *ldap, const char *user,
                                         const char *password, size_t len,
                                         struct sec_ldap_result *out);
+/* Copies template into out (size bytes) with each "%s" replaced by the
+ * len bytes of value escaped for a search filter (RFC 4515: * ( ) \ NUL,
+ * controls and non-ASCII bytes as \XX). BW_ETOOLARGE, BW_EINVAL. */
+BW_MUST_CHECK int sec_ldap_filter_make(const char *template, const char *value, size_t len,
+                                       char *out, size_t size);
 
 /* ---- events.c -------------------------------------------------------- */
 

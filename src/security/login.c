@@ -143,16 +143,34 @@ static int directory_check(struct bw_security *sec, const char *name, const char
     return BW_OK;
 }
 
-/* The password part, one hash computation (or one directory bind). */
+/* A directory matches names without regard to case, so its users' local
+ * shadows are keyed by the lower-case name: "Alice" and "alice" are one
+ * account with one lockout count. */
+static bool directory_key(const char *name, char key[BW_SECURITY_USER_MAX + 1])
+{
+    if (!sec_user_name_valid(name))
+        return false;
+    size_t i = 0;
+    for (; name[i]; i++)
+        key[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+    key[i] = '\0';
+    return true;
+}
+
+/* The password part, one hash computation (or one directory bind).
+ * account receives the name of the row that keeps the lockout count. */
 static int check_password(struct bw_security *sec, const char *name, const char *password,
-                          size_t len, struct sec_user *u, bool *found, const char **why)
+                          size_t len, struct sec_user *u, bool *found,
+                          char account[BW_SECURITY_USER_MAX + 1], const char **why)
 {
     *found = false;
+    account[0] = '\0';
     if (!name || !*name || strlen(name) > BW_SECURITY_USER_MAX || !password ||
         len > PASSWORD_INPUT_MAX) {
         *why = !password || len > PASSWORD_INPUT_MAX ? "password too long" : "unknown user";
         return BW_EDENIED;
     }
+    bw_strlcpy(account, name, BW_SECURITY_USER_MAX + 1);
     int rc = sec_store_user_load(sec, name, u);
     if (rc && rc != BW_ENOTFOUND) {
         *why = "account store unreadable";
@@ -160,11 +178,28 @@ static int check_password(struct bw_security *sec, const char *name, const char 
     }
     *found = rc == BW_OK;
     if (sec->ldap && (!*found || u->info.type == BW_SECURITY_DIRECTORY)) {
+        if (!directory_key(name, account)) {
+            *found = false;
+            *why = "unknown user";
+            return BW_EDENIED;
+        }
+        rc = *found ? BW_OK : sec_store_user_load(sec, account, u);
+        if (rc && rc != BW_ENOTFOUND) {
+            *why = "account store unreadable";
+            return rc;
+        }
+        *found = rc == BW_OK;
+        if (*found && u->info.type != BW_SECURITY_DIRECTORY) {
+            /* The name differs only in case from a local account's. */
+            *found = false;
+            *why = "unknown user";
+            return BW_EDENIED;
+        }
         if (len == 0) {
             *why = "empty password";
             return BW_EDENIED;
         }
-        return directory_check(sec, name, password, len, *found, u, why);
+        return directory_check(sec, account, password, len, *found, u, why);
     }
     const char *hash = *found && u->info.type != BW_SECURITY_DIRECTORY && u->pw_hash[0]
                            ? u->pw_hash
@@ -234,7 +269,8 @@ static enum auth_outcome authenticate(struct bw_security *sec, const struct auth
         return AUTH_BUSY;
     }
     bool found = false;
-    int rc = check_password(sec, req->user, req->password, req->len, u, &found, why);
+    char account[BW_SECURITY_USER_MAX + 1];
+    int rc = check_password(sec, req->user, req->password, req->len, u, &found, account, why);
     const char *refusal = rc == BW_OK ? account_refusal(u, req->interactive) : NULL;
     enum auth_outcome outcome = AUTH_OK;
     if (rc || refusal) {
@@ -267,8 +303,8 @@ static enum auth_outcome authenticate(struct bw_security *sec, const struct auth
     if (outcome == AUTH_FAILED) {
         /* A wrong password or code counts against the account; a refusal
          * of a right one (locked, disabled) does not extend anything. */
-        if (found && rc != BW_OK && req->user)
-            count_failure(sec, req->user, req->address);
+        if (found && rc != BW_OK)
+            count_failure(sec, account, req->address);
         count_address_failure(sec, req->address);
     }
     return outcome;

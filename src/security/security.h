@@ -317,6 +317,7 @@ enum bw_security_deny_reason {
 struct bw_security_evidence {
     const char *password; /* signature: the acting user's password again */
     size_t password_len;
+    const char *totp;              /* signature: the acting user's code, when the policy asks */
     const char *reason;            /* signature: why (required) */
     const char *approver;          /* dual approval: the approving user ... */
     const char *approver_password; /* ... and that user's password */

@@ -3,8 +3,9 @@
  * libFuzzer target for the project loader: feeds each input to
  * bw_project_parse(), the entry the daemon and the CLI use, and checks
  * the contract on the way out: success means an empty error list and a
- * project whose references are in range; failure means no project and,
- * unless memory ran out, at least one error with a reason. Seeds in
+ * project whose references are in range (the security policy's too);
+ * failure means no project and, unless memory ran out, at least one
+ * error with a reason. Seeds in
  * tests/fuzz/corpus/project/, dictionary in tests/fuzz/project.dict.
  */
 #include "project/project.h"
@@ -42,6 +43,36 @@ static void check_project(const struct bw_project *p)
             abort();
 }
 
+/* The security policy: the defaults are there, references resolve, the
+ * rules across keys hold. */
+static void check_security(const struct bw_project_security *s)
+{
+    if (s->role_count < 6 || s->role_count > BW_PROJECT_MAX_ROLES)
+        abort();
+    for (size_t i = 0; i < s->role_count; i++)
+        if (!s->roles[i].name || s->roles[i].permissions >> BW_PERM_COUNT_ ||
+            bw_project_role_find(s, s->roles[i].name) != i)
+            abort();
+    const struct bw_project_password_policy *pw = &s->password;
+    if (pw->max_length < pw->min_length || pw->argon2_memory_kib < 19456 ||
+        pw->argon2_iterations < 2 || pw->argon2_parallelism < 1)
+        abort();
+    if (s->banner_must_accept && !s->banner)
+        abort();
+    const struct bw_project_ldap *l = s->ldap;
+    if (!l)
+        return;
+    if (!l->url || !l->ca_file || !l->user_base || !l->user_filter ||
+        !l->bind_dn != !l->bind_password_file)
+        abort();
+    if (strncmp(l->url, l->tls == BW_PROJECT_LDAP_LDAPS ? "ldaps://" : "ldap://",
+                l->tls == BW_PROJECT_LDAP_LDAPS ? 8 : 7) != 0)
+        abort();
+    for (size_t i = 0; i < l->group_count; i++)
+        if (!l->groups[i].group || l->groups[i].role >= s->role_count)
+            abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct bw_project *project = NULL;
@@ -51,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!project || errors.count || errors.omitted)
             abort();
         check_project(project);
+        check_security(&project->security);
         bw_project_free(project);
     } else {
         if (project)

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # docs/project.schema.json is a valid JSON Schema (draft 2020-12) that
-# accepts the valid projects (the fixture, the good fuzz seeds and the
-# waterworks example when it is there) and rejects every project under
+# accepts the valid projects (the fixtures, one of them with a security
+# section and a directory, the good fuzz seeds and the waterworks example
+# when it is there) and rejects every project under
 # tests/integration/fixtures/project/bad/. When the binary is built, the
 # loader (`bulwark project validate`) must refuse the same bad projects
 # with the JSON path and reason listed here, so schema and loader agree.
@@ -21,8 +22,8 @@ fail() {
     exit 1
 }
 
-valid=("$FIX/valid/project.json")
-for seed in minimal memory-tags sim-bound signals full; do
+valid=("$FIX/valid/project.json" "$FIX/valid-security/project.json")
+for seed in minimal memory-tags sim-bound signals full audit security; do
     valid+=("$ROOT/tests/fuzz/corpus/project/$seed.json")
 done
 if [ -f "$ROOT/examples/waterworks/project.json" ]; then
@@ -89,10 +90,15 @@ declare -A expected=(
     [initial-type]='tags[0].initial: must be an integer (the tag is int)'
     [level-zero]='tags[0].access.write.level: must be between 1 and 9999'
     [min-on-bool]='tags[0].min: is only for int and float tags'
+    [security-argon2-low]='security.password.argon2.memory_kib: is below the minimum of 19456'
+    [security-ldap-scheme]='security.ldap.url: must start with "ldap://" when tls is "starttls"'
+    [security-permission]='security.roles[0].permissions[1]: "tag.wrte" is not one of'
+    [security-user-filter]='security.ldap.user_filter: must contain "%s" exactly once'
     [steps-on-sine]='simulator.signals[0].steps: is only for shape "step"'
     [tank-area]='simulator.tanks[0].area_m2: must be greater than 0 and at most 1000000'
     [type-typo]='tags[0].type: "flaot" is not one of bool, int, float, string'
     [unknown-key]='tags[0].unti: unknown key'
+    [write-approval-type]='tags[0].access.write.approval: must be true or false'
 )
 if [ -z "${BW_BIN:-}" ] || [ ! -x "$BW_BIN" ]; then
     echo "skip: no BW_BIN, loader cross-check not run"
@@ -111,9 +117,11 @@ for file in "$FIX"/bad/*.json; do
         fail "loader: $name: expected '$want', got: $(cat "$work/$name.out")"
     echo "ok: loader rejects $name with '$want'"
 done
-mkdir -p "$work/valid"
-cp "$FIX/valid/project.json" "$work/valid/project.json"
-"$BW_BIN" project validate "$work/valid" >"$work/valid.out" 2>&1 ||
-    fail "loader refuses the valid fixture: $(cat "$work/valid.out")"
-echo "ok: loader accepts the valid fixture"
+for name in valid valid-security; do
+    mkdir -p "$work/$name"
+    cp "$FIX/$name/project.json" "$work/$name/project.json"
+    "$BW_BIN" project validate "$work/$name" >"$work/$name.out" 2>&1 ||
+        fail "loader refuses the fixture $name: $(cat "$work/$name.out")"
+    echo "ok: loader accepts the fixture $name"
+done
 echo "05-project-schema: passed"

@@ -420,6 +420,39 @@ static void test_totp(void **state)
     bw_clock_fake_disable();
 }
 
+static void banner_required(struct bw_project_security *p)
+{
+    p->banner = bw_strdup("Authorised use only. Activity is monitored and recorded.");
+    p->banner_must_accept = true;
+}
+
+static void test_banner_must_be_accepted(void **state)
+{
+    (void)state;
+    struct secfix f;
+    assert_int_equal(secfix_open(&f, banner_required), BW_OK);
+    bool must = false;
+    const char *text = bw_security_banner(f.sec, &must);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "Authorised use only"));
+    assert_true(must);
+    assert_int_equal(secfix_add(&f, "nina", "viewer", GOOD), BW_OK);
+    struct bw_security_stats before, after;
+    bw_security_stats_get(f.sec, &before);
+    assert_int_equal(secfix_login(&f, "nina", GOOD, NULL, NULL), BW_SECURITY_LOGIN_NEED_BANNER);
+    bw_security_stats_get(f.sec, &after);
+    assert_int_equal(after.hashes, before.hashes); /* asked before anything else */
+    struct bw_security_login_request req = {
+        .user = "nina", .password = GOOD, .password_len = strlen(GOOD), .banner_accepted = true};
+    struct bw_security_login_result res;
+    assert_int_equal(bw_security_login(f.sec, &req, &res), BW_OK);
+    assert_int_equal(res.outcome, BW_SECURITY_LOGIN_OK);
+    char details[256];
+    secfix_last_details(&f, BW_AUDIT_EV_LOGIN_FAILED, details, sizeof(details));
+    assert_non_null(strstr(details, "banner"));
+    secfix_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +468,7 @@ int main(void)
                                         teardown_fake),
         cmocka_unit_test(test_hash_pool_bounded),
         cmocka_unit_test(test_totp),
+        cmocka_unit_test(test_banner_must_be_accepted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

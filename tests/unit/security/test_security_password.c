@@ -61,11 +61,13 @@ static void test_rules(void **state)
     p.dictionary_check = false;
     assert_int_equal(check(&p, "margaret", "Q7#xMARGARETz", why), BW_OK);
     p = sec.password;
-    /* libcrack2: a dictionary word with decoration. */
-    assert_int_equal(check(&p, "alice", "Password1234", why), BW_ERANGE);
-    assert_non_null(strstr(why, "dictionary"));
+    /* libcrack2: a dictionary word with decoration, and a sequence. */
+    assert_int_equal(check(&p, "alice", "Dictionary12A", why), BW_ERANGE);
+    assert_non_null(strstr(why, "dictionary word"));
+    assert_int_equal(check(&p, "alice", "Abcdefgh1234", why), BW_ERANGE);
+    assert_non_null(strstr(why, "simplistic"));
     p.dictionary_check = false;
-    assert_int_equal(check(&p, "alice", "Password1234", why), BW_OK);
+    assert_int_equal(check(&p, "alice", "Dictionary12A", why), BW_OK);
     /* Not text. */
     assert_int_equal(sec_password_rules_check(&p, "alice", "Tx9#mq4!\xff\xfeLz2w", 12, why, 256),
                      BW_EMALFORMED);
