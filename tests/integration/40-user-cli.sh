@@ -61,6 +61,16 @@ print("%06d" % ((struct.unpack(">I", digest[off:off + 4])[0] & 0x7FFFFFFF) % 100
 PY
 }
 
+# expect_json DESCRIPTION COMMAND...: as expect_status 0, keeping only
+# standard output in OUT (the log, e.g. a sanitizer build's warnings,
+# goes to standard error).
+expect_json() {
+    local what=$1 status=0
+    shift
+    OUT=$("$@" 2>"$TMP/stderr") || status=$?
+    [ "$status" -eq 0 ] || fail "$what: exit status $status: $(cat "$TMP/stderr")"
+}
+
 # json_field FIELD: FIELD of the JSON object in OUT.
 json_field() {
     python3 -c 'import json, sys; print(json.dumps(json.loads(sys.stdin.read())[sys.argv[1]]))' "$1" <<<"$OUT"
@@ -121,13 +131,13 @@ expect_status 0 "list" u list --state "$STATE"
 expect_output '^NAME +TYPE +STATE +LEVEL +AREAS +ROLES +MFA +LAST LOGIN' "list header"
 expect_output '^alice +human +active +100 +1,2,5 +viewer,operator +no +never' "alice in the list"
 expect_output '^svc\.historian +service +active +1 +all +- +no +never' "service in the list"
-expect_status 0 "list --json" u list --state "$STATE" --json
+expect_json "list --json" u list --state "$STATE" --json
 [ "$(json_field users | python3 -c 'import json,sys; print(",".join(u["name"] for u in json.load(sys.stdin)))')" = "alice,svc.historian" ] \
     || fail "list --json names: $OUT"
 expect_status 0 "show" u show --state "$STATE" alice
 expect_output '^full name: +Alice Example$' "show full name"
 expect_output '^expires: +2099-12-31 00:00$' "show expiry"
-expect_status 0 "show --json" u show --state "$STATE" alice --json
+expect_json "show --json" u show --state "$STATE" alice --json
 [ "$(json_field areas)" = "[1, 2, 5]" ] || fail "show --json areas: $OUT"
 [ "$(json_field must_change_password)" = true ] || fail "show --json must_change_password: $OUT"
 expect_status 1 "show nobody" u show --state "$STATE" nobody
@@ -231,7 +241,7 @@ code = (struct.unpack(">I", digest[off:off + 4])[0] & 0x7FFFFFFF) % 1000000
 out, _ = p.communicate("%06d\n" % code, timeout=20)
 assert p.returncode == 0 and "confirmed" in out, out
 PY
-expect_status 0 "show dave" u show --state "$STATE" dave --json
+expect_json "show dave" u show --state "$STATE" dave --json
 [ "$(json_field mfa)" = true ] || fail "dave's second factor not enrolled: $OUT"
 stop_daemon "$DAEMON_PID" TERM
 pass "enrolment confirmed in one go through the daemon"
@@ -256,7 +266,7 @@ expect_status 0 "setup with the secret" bash -c "printf '%s\n%s\n' '$lower' 'Adm
 expect_output 'security administrator root1 created' "setup message"
 row=$(last_record setup.admin_created "$STATE2")
 grep -q '^success|root1|control socket, pid [0-9]*, uid ' <<<"$row" || fail "setup.admin_created: $row"
-expect_status 0 "show the administrator" u show --state "$STATE2" root1 --json
+expect_json "show the administrator" u show --state "$STATE2" root1 --json
 [ "$(json_field roles)" = '["security-admin"]' ] || fail "the administrator's roles: $OUT"
 [ "$(json_field must_change_password)" = false ] || fail "the administrator must not change a password chosen by themself"
 expect_status 1 "the same secret again" bash -c "printf '%s\n%s\n' '$secret' 'Adm1n-Other-Gate9' | \"\$0\" user setup --state '$STATE2' root2 --password-stdin" "$BW_BIN"
