@@ -31,6 +31,17 @@ $STATE (created private, mode 0700).
 Every 5 seconds the server logs a status line: tags by quality, engine
 counters and the state of each device.
 
+No account exists at first, and none has a default password: while no
+administrator exists, the server prints a one-time setup secret (valid
+for one hour) just below, in a line that begins "No administrator
+exists". Create the first security administrator with it, from another
+terminal (it asks for the secret, then a password of at least 12
+characters with upper- and lower-case letters and a digit):
+
+  first administrator $BIN user setup --state $STATE admin
+  list the accounts   $BIN user list --state $STATE
+  add an operator     $BIN user add --state $STATE op1 --roles operator
+
 From another terminal, in this directory:
 
   see live values     $BIN tags --state $STATE

@@ -8,6 +8,7 @@
  * it keeps coming. Main thread of the short-lived CLI commands.
  */
 #include "cli/internal.h"
+#include "crypto/crypto.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -91,30 +92,52 @@ static int read_line(int fd, struct bw_buf *line, int64_t deadline_us)
         if (n <= 0)
             return BW_EIO; /* closed before a whole reply */
         rc = bw_buf_append(line, chunk, (size_t)n);
+        bool end = memchr(chunk, '\n', (size_t)n) != NULL;
+        bw_crypto_wipe(chunk, (size_t)n); /* a reply may carry a key (enrolment) */
         if (rc)
             return rc;
-        if (memchr(chunk, '\n', (size_t)n))
+        if (end)
             return BW_OK;
         deadline_us = bw_clock_monotonic_us() + (int64_t)CALL_TIMEOUT_MS * 1000;
     }
 }
 
+/* The request as one line, in a buffer of its exact size: a request may
+ * carry a password, and a buffer that grew would leave copies behind.
+ * NULL when it is larger than BW_CLI_REQUEST_MAX or memory is short. */
+static char *request_line(const json_t *request, size_t *len)
+{
+    size_t n = json_dumpb(request, NULL, 0, JSON_COMPACT);
+    if (n == 0 || n > BW_CLI_REQUEST_MAX)
+        return NULL;
+    char *line = bw_malloc(n + 1);
+    if (!line)
+        return NULL;
+    if (json_dumpb(request, line, n, JSON_COMPACT) != n) {
+        bw_crypto_wipe(line, n);
+        bw_free(line);
+        return NULL;
+    }
+    line[n] = '\n';
+    *len = n + 1;
+    return line;
+}
+
 int bw_cli_control_call(const char *state_dir, json_t *request, json_t **reply)
 {
     *reply = NULL;
-    struct bw_buf out, in;
-    bw_buf_init(&out, BW_CLI_REQUEST_MAX + 1);
+    struct bw_buf in;
     bw_buf_init(&in, BW_CLI_REPLY_MAX + 1);
-    int rc = bw_cli_json_append(&out, request);
-    if (!rc)
-        rc = bw_buf_append(&out, "\n", 1);
+    size_t out_len = 0;
+    char *out = request_line(request, &out_len);
+    int rc = out ? BW_OK : BW_ETOOLARGE;
     int fd = rc ? -1 : connect_to(state_dir);
     if (!rc && fd < 0)
         rc = BW_ENOTFOUND;
     else if (rc)
         bw_cli_errorf("the request is too large");
     int64_t deadline = bw_clock_monotonic_us() + (int64_t)CALL_TIMEOUT_MS * 1000;
-    int sent = rc ? rc : send_all(fd, out.data, out.len, deadline);
+    int sent = rc ? rc : send_all(fd, out, out_len, deadline);
     /* A daemon that refuses us (busy, too large) says why and closes
      * without reading, which can fail our send: its word is still there
      * to read, and says more than the send error. */
@@ -145,7 +168,12 @@ int bw_cli_control_call(const char *state_dir, json_t *request, json_t **reply)
             rc = BW_EMALFORMED;
         }
     }
-    bw_buf_clear(&out);
+    if (out) {
+        bw_crypto_wipe(out, out_len);
+        bw_free(out);
+    }
+    if (in.data)
+        bw_crypto_wipe(in.data, in.len);
     bw_buf_clear(&in);
     return rc;
 }

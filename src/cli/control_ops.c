@@ -11,6 +11,7 @@
  */
 #include "audit/audit.h"
 #include "cli/internal.h"
+#include "crypto/crypto.h"
 #include "drivers/drivers.h"
 #include "project/project.h"
 
@@ -337,6 +338,37 @@ static void op_audit_exported(struct bw_cli_plant *plant, const struct bw_cli_re
     reply_json(reply, json_pack("{s:b, s:I}", "ok", 1, "seq", (json_int_t)seq));
 }
 
+/* An account action (`bulwark user` while the daemon runs): done with
+ * the daemon's policy, by the operating-system user of the peer (its
+ * SO_PEERCRED uid, never anything the request says). The arguments may
+ * hold a password: they are neither logged nor recorded; the security
+ * module records the outcome. Blocks the control thread for one
+ * password hash where the action computes one. */
+static void op_user(struct bw_cli_plant *plant, const struct bw_cli_request *req,
+                    struct bw_buf *reply)
+{
+    if (!plant->security) {
+        reply_write_error(reply, "no_security", "this daemon manages no accounts");
+        return;
+    }
+    char os_user[BW_CLI_OS_USER_MAX], address[64];
+    bw_cli_os_user_describe(req->peer_uid, os_user, sizeof(os_user));
+    if (bw_snprintf(address, sizeof(address), "control socket, pid %d", (int)req->peer_pid))
+        bw_strlcpy(address, "control socket", sizeof(address));
+    const struct bw_cli_user_actor actor = {.os_user = os_user, .address = address};
+    json_t *answer = bw_cli_user_apply(plant->security, &plant->project->security, &actor,
+                                       req->user_action, req->user_args);
+    bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: account action %s by %s: %s",
+           bw_cli_user_action_name(req->user_action), os_user,
+           json_is_true(json_object_get(answer, "ok")) ? "done" : "refused");
+    /* An enrolment's reply holds the new key: wiped once it is sent on. */
+    json_t *uri = json_incref(json_object_get(answer, "uri"));
+    reply_json(reply, answer);
+    if (json_is_string(uri))
+        bw_crypto_wipe((char *)json_string_value(uri), json_string_length(uri));
+    json_decref(uri);
+}
+
 void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
                        struct bw_cli_reply_cursor *cursor, struct bw_buf *reply)
 {
@@ -356,6 +388,9 @@ void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
         return;
     case BW_CLI_OP_AUDIT_EXPORTED:
         op_audit_exported(plant, req, reply);
+        return;
+    case BW_CLI_OP_USER:
+        op_user(plant, req, reply);
         return;
     }
 }

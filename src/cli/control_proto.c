@@ -8,6 +8,7 @@
  * fuzzed (tests/fuzz/fuzz_control.c).
  */
 #include "cli/internal.h"
+#include "crypto/crypto.h"
 
 #include <string.h>
 
@@ -27,7 +28,41 @@ static const struct op_spec op_specs[] = {
     {"audit_exported",
      BW_CLI_OP_AUDIT_EXPORTED,
      {"file", "first_seq", "last_seq", "records", "sha256", NULL}},
+    {"user", BW_CLI_OP_USER, {"action", "args", NULL}},
 };
+
+/* The account actions of op "user", in enum bw_cli_user_action order. */
+static const char *const user_actions[BW_CLI_USER_ACTION_COUNT_] = {
+    [BW_CLI_USER_ADD] = "add",
+    [BW_CLI_USER_MODIFY] = "modify",
+    [BW_CLI_USER_DISABLE] = "disable",
+    [BW_CLI_USER_ENABLE] = "enable",
+    [BW_CLI_USER_REMOVE] = "remove",
+    [BW_CLI_USER_UNLOCK] = "unlock",
+    [BW_CLI_USER_PASSWD] = "passwd",
+    [BW_CLI_USER_SHOW] = "show",
+    [BW_CLI_USER_LIST] = "list",
+    [BW_CLI_USER_MFA_ENROL] = "mfa_enrol",
+    [BW_CLI_USER_MFA_CONFIRM] = "mfa_confirm",
+    [BW_CLI_USER_MFA_REMOVE] = "mfa_remove",
+    [BW_CLI_USER_SETUP] = "setup",
+};
+
+const char *bw_cli_user_action_name(enum bw_cli_user_action action)
+{
+    return (unsigned)action < BW_CLI_USER_ACTION_COUNT_ ? user_actions[action] : NULL;
+}
+
+bool bw_cli_user_action_find(const char *name, size_t len, enum bw_cli_user_action *out)
+{
+    for (size_t i = 0; i < BW_CLI_USER_ACTION_COUNT_; i++) {
+        if (strlen(user_actions[i]) == len && memcmp(user_actions[i], name, len) == 0) {
+            *out = (enum bw_cli_user_action)i;
+            return true;
+        }
+    }
+    return false;
+}
 
 static int fail(struct bw_cli_proto_error *err, int rc, const char *code, const char *fmt, ...)
     BW_PRINTF(4, 5);
@@ -228,6 +263,58 @@ static int parse_export_note(const json_t *obj, struct bw_cli_export_note *out,
     return BW_OK;
 }
 
+/* Only the shape is checked here: a known action and an object of
+ * arguments, which bw_cli_user_apply checks key by key. The arguments
+ * may hold a password: they are kept (a reference, released and wiped
+ * by bw_cli_request_clear), never echoed. */
+static int parse_user(const json_t *obj, struct bw_cli_request *out, struct bw_cli_proto_error *err)
+{
+    const json_t *action = json_object_get(obj, "action");
+    if (!action)
+        return fail(err, BW_EMALFORMED, "bad_request", "op \"user\" needs \"action\"");
+    if (!json_is_string(action) ||
+        !bw_cli_user_action_find(json_string_value(action), json_string_length(action),
+                                 &out->user_action))
+        return fail(err, BW_EMALFORMED, "bad_request",
+                    "\"action\" must be one of add, modify, disable, enable, remove, unlock, "
+                    "passwd, show, list, mfa_enrol, mfa_confirm, mfa_remove, setup");
+    json_t *args = json_object_get(obj, "args");
+    if (!args)
+        return fail(err, BW_EMALFORMED, "bad_request", "op \"user\" needs \"args\"");
+    if (!json_is_object(args))
+        return fail(err, BW_EMALFORMED, "bad_request", "\"args\" must be an object");
+    out->user_args = json_incref(args);
+    return BW_OK;
+}
+
+/* Overwrites the text of a secret member of args in place, so that it
+ * leaves no copy when the object is freed. */
+static void wipe_member(json_t *args, const char *key)
+{
+    json_t *v = json_object_get(args, key);
+    if (json_is_string(v))
+        bw_crypto_wipe((char *)json_string_value(v), json_string_length(v));
+}
+
+void bw_cli_user_args_wipe(json_t *args)
+{
+    static const char *const secrets[] = {"password", "secret", "code"};
+    if (!json_is_object(args))
+        return;
+    for (size_t i = 0; i < BW_ARRAY_LEN(secrets); i++)
+        wipe_member(args, secrets[i]);
+}
+
+void bw_cli_request_clear(struct bw_cli_request *req)
+{
+    if (!req->user_args)
+        return;
+    /* The parser's object is the request's alone: handlers borrow it. */
+    bw_cli_user_args_wipe(req->user_args);
+    json_decref(req->user_args);
+    req->user_args = NULL;
+}
+
 static const struct op_spec *find_op(const json_t *op)
 {
     for (size_t i = 0; i < BW_ARRAY_LEN(op_specs); i++)
@@ -269,6 +356,8 @@ static int parse_fields(const json_t *obj, const struct op_spec *spec, struct bw
         return rc;
     if (spec->op == BW_CLI_OP_AUDIT_EXPORTED)
         return parse_export_note(obj, &out->export_note, err);
+    if (spec->op == BW_CLI_OP_USER)
+        return parse_user(obj, out, err);
     if (spec->op != BW_CLI_OP_WRITE)
         return BW_OK;
     if ((v = json_object_get(obj, "tag")) == NULL)
@@ -309,7 +398,8 @@ int bw_cli_request_parse(const char *data, size_t len, struct bw_cli_request *ou
         rc = fail(err, BW_EMALFORMED, "bad_request", "\"op\" must be a string");
     else if ((spec = find_op(op)) == NULL)
         rc = fail(err, BW_EMALFORMED, "bad_request",
-                  "unknown op (expected \"status\", \"tags\" or \"write\")");
+                  "unknown op (expected \"status\", \"tags\", \"write\", \"audit_archive\", "
+                  "\"audit_exported\" or \"user\")");
     else {
         out->op = spec->op;
         rc = parse_fields(obj, spec, out, err);

@@ -25,6 +25,7 @@
  * one chunk of memory.
  */
 #include "cli/internal.h"
+#include "crypto/crypto.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -164,12 +165,21 @@ static void close_gently(int fd)
     close(fd);
 }
 
+/* Input may hold a password (op user): what is dropped is wiped. */
+static void buf_wipe_clear(struct bw_buf *buf)
+{
+    if (buf->data)
+        bw_crypto_wipe(buf->data, buf->len);
+    bw_buf_clear(buf);
+}
+
 static void conn_close(struct bw_cli_control_server *s, size_t i)
 {
     struct conn *c = &s->conns[i];
     close_gently(c->fd);
-    bw_buf_clear(&c->in);
-    bw_buf_clear(&c->out);
+    bw_cli_request_clear(&c->req);
+    buf_wipe_clear(&c->in);
+    buf_wipe_clear(&c->out);
     s->conns[i] = s->conns[--s->conn_count];
     /* A string value points into its own request's text, which moved. */
     if (s->conns[i].req.value.type == BW_TYPE_STRING)
@@ -261,6 +271,8 @@ static void make_chunk(struct bw_cli_control_server *s, struct conn *c)
     s->handler(s->ctx, &c->req, &c->cursor, &c->out);
     c->cursor.started = true;
     c->replying = c->cursor.more;
+    if (!c->replying)
+        bw_cli_request_clear(&c->req);
     if (c->out.len > 0)
         return;
     /* Nothing made: on the first chunk we can still say why; in the
@@ -279,6 +291,7 @@ static void handle_line(struct bw_cli_control_server *s, struct conn *c, const c
                         size_t len)
 {
     struct bw_cli_proto_error err;
+    bw_cli_request_clear(&c->req);
     int rc = bw_cli_request_parse(line, len, &c->req, &err);
     if (rc) {
         bw_log(BW_LOG_DEBUG, BW_LOGC_CONTROL, "control: pid %d: refused request: %s", (int)c->pid,
@@ -296,11 +309,14 @@ static void handle_line(struct bw_cli_control_server *s, struct conn *c, const c
     make_chunk(s, c);
 }
 
-/* Drops the first used bytes of c->in. */
+/* Drops the first used bytes of c->in, leaving no copy of them behind
+ * (a request may carry a password). */
 static void consume(struct conn *c, size_t used)
 {
-    memmove(c->in.data, c->in.data + used, c->in.len - used);
+    size_t old_len = c->in.len;
+    memmove(c->in.data, c->in.data + used, old_len - used);
     c->in.len -= used;
+    bw_crypto_wipe(c->in.data + c->in.len, old_len - c->in.len);
     c->in.data[c->in.len] = '\0';
 }
 
@@ -340,6 +356,8 @@ static bool conn_read(struct conn *c)
         c->eof = true;
     else if (bw_buf_append(&c->in, chunk, (size_t)n) != BW_OK)
         return false; /* cannot happen: room was checked */
+    if (n > 0)
+        bw_crypto_wipe(chunk, (size_t)n);
     return true;
 }
 
@@ -353,6 +371,9 @@ static bool conn_flush(struct conn *c)
             return errno == EAGAIN || errno == EINTR;
         c->out_off += (size_t)n;
     }
+    /* An account reply may carry a second factor's key (enrolment). */
+    if (c->req.op == BW_CLI_OP_USER && c->out.data)
+        bw_crypto_wipe(c->out.data, c->out.len);
     bw_buf_reset(&c->out);
     c->out_off = 0;
     return true;

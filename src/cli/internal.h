@@ -13,6 +13,7 @@
 
 #include "base/base.h"
 #include "core/core.h"
+#include "security/security.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -88,6 +89,22 @@ extern const struct bw_cli_command bw_cli_audit_verify_command;
 extern const struct bw_cli_command bw_cli_audit_verify_segment_command;
 extern const struct bw_cli_command bw_cli_audit_export_command;
 extern const struct bw_cli_command bw_cli_audit_archive_command;
+/* `user` and its subcommands (cmd_user.c lists them), and `user mfa`. */
+extern const struct bw_cli_command bw_cli_user_command;
+extern const struct bw_cli_command bw_cli_user_add_command;
+extern const struct bw_cli_command bw_cli_user_modify_command;
+extern const struct bw_cli_command bw_cli_user_list_command;
+extern const struct bw_cli_command bw_cli_user_show_command;
+extern const struct bw_cli_command bw_cli_user_disable_command;
+extern const struct bw_cli_command bw_cli_user_enable_command;
+extern const struct bw_cli_command bw_cli_user_remove_command;
+extern const struct bw_cli_command bw_cli_user_unlock_command;
+extern const struct bw_cli_command bw_cli_user_passwd_command;
+extern const struct bw_cli_command bw_cli_user_mfa_command;
+extern const struct bw_cli_command bw_cli_user_mfa_enrol_command;
+extern const struct bw_cli_command bw_cli_user_mfa_confirm_command;
+extern const struct bw_cli_command bw_cli_user_mfa_remove_command;
+extern const struct bw_cli_command bw_cli_user_setup_command;
 
 /* ---- control protocol (control_proto.c) ------------------------------ */
 
@@ -114,7 +131,30 @@ enum bw_cli_op {
     BW_CLI_OP_WRITE,
     BW_CLI_OP_AUDIT_ARCHIVE,
     BW_CLI_OP_AUDIT_EXPORTED,
+    BW_CLI_OP_USER,
 };
+
+/* What op "user" asks of the account store (user_ops.c does it). */
+enum bw_cli_user_action {
+    BW_CLI_USER_ADD = 0,
+    BW_CLI_USER_MODIFY,
+    BW_CLI_USER_DISABLE,
+    BW_CLI_USER_ENABLE,
+    BW_CLI_USER_REMOVE,
+    BW_CLI_USER_UNLOCK,
+    BW_CLI_USER_PASSWD,
+    BW_CLI_USER_SHOW,
+    BW_CLI_USER_LIST,
+    BW_CLI_USER_MFA_ENROL,
+    BW_CLI_USER_MFA_CONFIRM,
+    BW_CLI_USER_MFA_REMOVE,
+    BW_CLI_USER_SETUP,
+    BW_CLI_USER_ACTION_COUNT_
+};
+/* "add", ..., "mfa_enrol", ...; NULL for an out-of-range value. */
+const char *bw_cli_user_action_name(enum bw_cli_user_action action);
+/* Finds the action called name (len bytes, need not be NUL-terminated). */
+bool bw_cli_user_action_find(const char *name, size_t len, enum bw_cli_user_action *out);
 
 /* What `bulwark audit export` wrote, for the daemon to record. */
 #define BW_CLI_EXPORT_FILE_MAX 1024
@@ -132,6 +172,11 @@ struct bw_cli_request {
     struct bw_value value;
     char text[BW_CLI_TEXT_BUF];
     struct bw_cli_export_note export_note; /* op audit_exported */
+    /* op user: the action, and its arguments (a JSON object that may
+     * hold a password): owned by the request, released and wiped by
+     * bw_cli_request_clear. NULL for every other op. */
+    enum bw_cli_user_action user_action;
+    json_t *user_args;
     /* Who sent it: set by the control server from SO_PEERCRED, not by
      * the parser. */
     uid_t peer_uid;
@@ -154,6 +199,15 @@ struct bw_cli_proto_error {
  * Pure function, any thread; the entry point the fuzzer drives. */
 BW_MUST_CHECK int bw_cli_request_parse(const char *data, size_t len, struct bw_cli_request *out,
                                        struct bw_cli_proto_error *err);
+/* Releases what a parsed request owns (op user's arguments, their
+ * secrets wiped first). Call it once the request is answered, before
+ * the struct is parsed into again or dropped; a cleared or never
+ * parsed (zeroed) request is fine. */
+void bw_cli_request_clear(struct bw_cli_request *req);
+/* Overwrites, in place, the text of the members of an op user's args
+ * that may be secret ("password", "secret", "code"), before the object
+ * is freed. Not a JSON object: nothing is done. */
+void bw_cli_user_args_wipe(json_t *args);
 
 /* True when name is a valid tag name: [A-Za-z][A-Za-z0-9_.]*, at most
  * BW_TAG_NAME_MAX bytes (len bytes, need not be NUL-terminated). */
@@ -295,6 +349,8 @@ struct bw_cli_plant {
     int64_t started_real_us;
     int64_t started_mono_us;
     struct bw_audit *audit; /* borrowed; NULL: writes are not recorded (tests) */
+    /* borrowed; NULL: no account requests are served (tests) */
+    struct bw_security *security;
 };
 
 struct bw_cli_quality_counts {
@@ -374,6 +430,134 @@ void bw_cli_audit_tag_write(struct bw_audit *audit, uid_t uid, pid_t pid, const 
                             json_t *old_take, json_t *new_take, int rc, const char *why);
 /* A tag's value as JSON (null when bad). */
 json_t *bw_cli_tag_value_json(const struct bw_tag_state *st);
+
+/* ---- accounts (user_*.c, secret_input.c, cmd_user*.c) ---------------- */
+
+/* Longest secret read or carried: a password of the policy's maximum
+ * 1024 characters, each up to 4 bytes of UTF-8. */
+#define BW_CLI_SECRET_MAX 4096u
+/* Room for what a refusal says (the security module's why). */
+#define BW_CLI_WHY_MAX 512
+/* Room for "uid 4294967295 (name)". */
+#define BW_CLI_OS_USER_MAX 96
+
+/* An op user's arguments once checked (user_args.c). Strings borrow the
+ * JSON object they came from. */
+struct bw_cli_user_fields {
+    const char *name;                      /* every action but list */
+    const char *after;                     /* list: the page after this name; NULL: the first */
+    struct bw_security_user_change change; /* add, modify */
+    const char *roles[64];                 /* change.roles points here */
+    const char *password;                  /* add, passwd, setup */
+    size_t password_len;
+    bool no_password;   /* add: a service account without one */
+    const char *code;   /* mfa_confirm */
+    const char *secret; /* setup */
+};
+
+/* Checks args against what action takes: every key known to the action,
+ * the required ones present, each value of its type and within its
+ * bounds. BW_EMALFORMED with why naming the key (never a value). Pure,
+ * any thread. */
+BW_MUST_CHECK int bw_cli_user_fields_get(enum bw_cli_user_action action, const json_t *args,
+                                         struct bw_cli_user_fields *out, char *why,
+                                         size_t why_size);
+
+/* Who asks, for the audit records: the operating-system user
+ * ("uid 1000 (alice)") and where from ("control socket, pid 42" or
+ * "command line, pid 42"). Both borrowed. */
+struct bw_cli_user_actor {
+    const char *os_user;
+    const char *address;
+};
+
+/* Does action with args (borrowed; checked here) against sec under
+ * policy (the context's, borrowed) for actor, and returns the reply
+ * object: {"ok":true,...} or {"ok":false,"error":{"code","message"}}
+ * (codes bad_request, denied, not_found, exists, invalid,
+ * password_policy, busy, state, failed). NULL only when memory is short.
+ * The caller owns the reply; a reply to mfa_enrol holds the key (its
+ * "uri"). Blocks for a password hash where the action computes one; not
+ * on the engine thread. */
+json_t *bw_cli_user_apply(struct bw_security *sec, const struct bw_project_security *policy,
+                          const struct bw_cli_user_actor *actor, enum bw_cli_user_action action,
+                          const json_t *args);
+
+/* "uid N (name)" for uid, or "uid N" when it has no name. */
+void bw_cli_os_user_describe(uid_t uid, char *out, size_t size);
+
+/* An account as JSON (user_json.c): name, full_name, type, state, level,
+ * areas (numbers), roles (names, from policy), must_change_password,
+ * mfa, created, password_changed, last_login, expires, locked_until
+ * (RFC 3339 text or null), failed_logins. NULL when memory is short. */
+json_t *bw_cli_user_info_json(const struct bw_security_user_info *u,
+                              const struct bw_project_security *policy);
+const char *bw_cli_user_type_name(enum bw_security_account_type type);
+const char *bw_cli_user_state_name(enum bw_security_account_state state);
+/* Areas for people: "all", "1-3,5", or "none". */
+void bw_cli_areas_format(uint32_t areas, char *out, size_t size);
+/* A list of area numbers (an account's "areas") as a mask; numbers
+ * outside 1..31 are left out. */
+uint32_t bw_cli_areas_from_json(const json_t *list);
+/* "all", or numbers and ranges 1..31 ("1,2,5", "1-4,7"). BW_EINVAL. */
+BW_MUST_CHECK int bw_cli_areas_parse(const char *text, uint32_t *out);
+/* YYYY-MM-DD (len bytes) as 00:00 UTC of that day. BW_EINVAL. */
+BW_MUST_CHECK int bw_cli_date_parse(const char *text, size_t len, int64_t *out_us);
+
+/* The way to the accounts of a state directory (user_session.c): the
+ * running daemon's, or, when none runs, the command's own under the
+ * state lock. */
+struct bw_cli_user_session;
+/* Takes the state lock: free, the session works offline (the state
+ * directory is created 0700 when missing; the policy is project_dir's,
+ * which must load, or the defaults when project_dir is NULL); held, it
+ * goes through the daemon. need_daemon: offline is an error (setup).
+ * Prints what went wrong and returns its error. Main thread. */
+BW_MUST_CHECK int bw_cli_user_session_open(const char *state_dir, const char *project_dir,
+                                           bool need_daemon, struct bw_cli_user_session **out);
+bool bw_cli_user_session_online(const struct bw_cli_user_session *s);
+/* Does action with args (borrowed). Returns the reply (the caller owns
+ * it), or NULL when there is none: what went wrong is printed. */
+json_t *bw_cli_user_session_call(struct bw_cli_user_session *s, enum bw_cli_user_action action,
+                                 const json_t *args);
+/* Closes what an offline session opened and lets go of the lock. NULL
+ * is fine. */
+void bw_cli_user_session_close(struct bw_cli_user_session *s);
+
+/* A secret read from the terminal or standard input (secret_input.c). */
+struct bw_cli_secret {
+    char data[BW_CLI_SECRET_MAX + 1]; /* NUL-terminated */
+    size_t len;
+};
+/* Wipes it. */
+void bw_cli_secret_clear(struct bw_cli_secret *s);
+/* Reads the next line of standard input (without its newline; an empty
+ * line or the end of input gives len 0). BW_ETOOLARGE, BW_EIO. */
+BW_MUST_CHECK int bw_cli_secret_read_stdin(struct bw_cli_secret *s);
+/* Writes prompt to the terminal (/dev/tty) and reads a line from it,
+ * without echo unless echo. BW_ENOTFOUND when there is no terminal,
+ * BW_ETOOLARGE, BW_EIO. A stop signal while echo is off restores the
+ * terminal, then takes its course. */
+BW_MUST_CHECK int bw_cli_secret_read_tty(const char *prompt, bool echo, struct bw_cli_secret *s);
+/* A new password for whose: the first line of standard input
+ * (from_stdin), or typed twice on the terminal without echo. Prints what
+ * went wrong (no terminal, empty, the two differ) and returns an error. */
+BW_MUST_CHECK int bw_cli_password_read(bool from_stdin, const char *whose,
+                                       struct bw_cli_secret *out);
+
+/* What the user commands share (cmd_user.c). */
+/* Prints a refusal reply as "bulwark: WHAT: message" on stderr. */
+void bw_cli_user_print_refusal(const json_t *reply, const char *what);
+/* Sets args[key] to the secret's text. BW_EMALFORMED (said on stderr)
+ * when it is not UTF-8, BW_ENOMEM. */
+BW_MUST_CHECK int bw_cli_user_args_set_password(json_t *args, const char *key,
+                                                const struct bw_cli_secret *s);
+/* Opens a session for --state/--project, does one action with args
+ * (taken; secrets in it are wiped before it is freed) and returns its
+ * reply when it says "ok":true; otherwise prints why (with what) and
+ * returns NULL. */
+json_t *bw_cli_user_do(const char *state_dir, const char *project_dir,
+                       enum bw_cli_user_action action, json_t *args_take, const char *what);
 
 /* ---- small helpers shared by commands (util.c) ------------------------ */
 

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * `bulwark serve`: the daemon's life cycle. In order: load the project,
- * make the state directory private and lock it, build and start the
- * plant (engine and drivers), open the control socket, report readiness
- * (log and sd_notify); then wait for SIGTERM or SIGINT (signalfd) while
- * logging a status line every --status-interval seconds; then undo it
- * all in reverse. The main thread runs this; the engine, the drivers and
+ * make the state directory private and lock it, open the audit trail and
+ * the accounts (security context, with the project's policy), build and
+ * start the plant (engine and drivers), open the control socket, report
+ * readiness (log and sd_notify; with no administrator yet, a one-time
+ * setup secret on standard output); then wait for SIGTERM or SIGINT
+ * (signalfd) while logging a status line every --status-interval seconds
+ * and ticking the security context every second; then undo it all in
+ * reverse. The main thread runs this; the engine, the drivers and
  * the control socket each have their own thread, none of which takes a
  * signal (they are blocked before any thread starts).
  */
 #include "audit/audit.h"
 #include "cli/internal.h"
+#include "crypto/crypto.h"
 #include "project/project.h"
+#include "security/security.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -85,6 +90,50 @@ static int open_audit(const struct serve_config *cfg, const struct bw_project *p
     return rc;
 }
 
+static int open_security(const struct serve_config *cfg, const struct bw_project *project,
+                         struct bw_audit *audit, struct bw_security **out)
+{
+    struct bw_security_config scfg = {
+        .state_dir = cfg->state_dir,
+        .policy = &project->security,
+        .project_dir = cfg->project_dir,
+        .audit = audit,
+    };
+    int rc = bw_security_open(&scfg, out);
+    if (rc)
+        bw_log(BW_LOG_ERROR, BW_LOGC_SECURITY, "cannot open the accounts in %s: %s%s",
+               cfg->state_dir, bw_strerror(rc),
+               rc == BW_EDENIED ? " (users.db or keys/users.key is readable by others or is a "
+                                  "link)"
+                                : "");
+    return rc;
+}
+
+/* With no account able to manage accounts, the first administrator is
+ * made with a one-time secret: shown once, to whoever started the
+ * daemon, on standard output (never in the log, which others may read). */
+static void offer_setup_secret(struct bw_security *sec, const char *state_dir)
+{
+    char secret[BW_SECURITY_SETUP_SECRET_LEN + 1];
+    int rc = bw_security_setup_secret_issue(sec, secret, sizeof(secret));
+    if (rc == BW_EEXIST)
+        return;
+    if (rc) {
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY,
+               "no administrator exists and no setup secret could be made: %s; add one with "
+               "`bulwark user add` while the daemon is stopped",
+               bw_strerror(rc));
+        return;
+    }
+    printf("\nNo administrator exists. One-time setup secret (valid for one hour): %s\n"
+           "Create the first security administrator with: bulwark user setup --state %s NAME\n\n",
+           secret, state_dir);
+    fflush(stdout);
+    bw_crypto_wipe(secret, sizeof(secret));
+    bw_log(BW_LOG_INFO, BW_LOGC_SECURITY,
+           "no administrator exists: a one-time setup secret was printed on standard output");
+}
+
 static int take_state(const char *dir, struct bw_cli_state_lock *lock)
 {
     char why[512];
@@ -129,18 +178,24 @@ static void notify(const char *state)
                bw_strerror(rc));
 }
 
-/* Waits for a stop signal, logging status on the way. */
 /* How often the clock's synchronisation is checked (SR 2.11). */
 #define CLOCK_CHECK_US (10 * 1000000LL)
+/* How often the security context does its housekeeping (idle sessions
+ * locked, expired ones ended). */
+#define SECURITY_TICK_US 1000000LL
 
+/* Waits for a stop signal, logging status and ticking on the way. */
 static void run_until_signal(int sfd, const struct bw_cli_plant *plant, uint64_t interval_s)
 {
     int64_t next = bw_clock_monotonic_us() + (int64_t)interval_s * 1000000;
     int64_t next_clock = bw_clock_monotonic_us() + CLOCK_CHECK_US;
+    int64_t next_tick = bw_clock_monotonic_us() + SECURITY_TICK_US;
     for (;;) {
         int64_t wake = next_clock;
         if (interval_s > 0 && next < wake)
             wake = next;
+        if (plant->security && next_tick < wake)
+            wake = next_tick;
         int64_t left = (wake - bw_clock_monotonic_us()) / 1000;
         int timeout = left < 0 ? 0 : (int)(left > 60000 ? 60000 : left);
         struct pollfd p = {.fd = sfd, .events = POLLIN};
@@ -167,6 +222,11 @@ static void run_until_signal(int sfd, const struct bw_cli_plant *plant, uint64_t
                 bw_audit_clock_check(plant->audit);
             next_clock += CLOCK_CHECK_US;
         }
+        if (plant->security && bw_clock_monotonic_us() >= next_tick) {
+            bw_security_tick(plant->security);
+            /* After a stall, one tick catches up; no burst of them. */
+            next_tick = bw_clock_monotonic_us() + SECURITY_TICK_US;
+        }
     }
 }
 
@@ -177,6 +237,7 @@ static int serve(const struct serve_config *cfg)
     struct bw_cli_plant *plant = NULL;
     struct bw_cli_control_server *control = NULL;
     struct bw_audit *audit = NULL;
+    struct bw_security *security = NULL;
     int sfd = -1;
     umask(077); /* everything the daemon creates is private */
     bw_log(BW_LOG_INFO, BW_LOGC_MAIN, "bulwark %s starting (pid %ld)", BW_VERSION, (long)getpid());
@@ -199,9 +260,12 @@ static int serve(const struct serve_config *cfg)
         bw_audit_clock_check(audit);
     }
     if (!rc)
+        rc = open_security(cfg, project, audit, &security);
+    if (!rc)
         rc = bw_cli_plant_new(project, &plant);
     if (!rc) {
         plant->audit = audit;
+        plant->security = security;
         rc = bw_cli_plant_start(plant);
     }
     if (!rc) {
@@ -222,12 +286,15 @@ static int serve(const struct serve_config *cfg)
                "ready: project %s, %zu tag%s, %zu device%s; control socket %s/%s", project->name,
                project->tag_count, project->tag_count == 1 ? "" : "s", project->device_count,
                project->device_count == 1 ? "" : "s", cfg->state_dir, BW_CLI_CONTROL_SOCKET);
+        offer_setup_secret(security, cfg->state_dir);
         notify("READY=1\nSTATUS=serving");
         run_until_signal(sfd, plant, cfg->status_interval_s);
         notify("STOPPING=1");
     }
     bw_cli_control_server_free(control);
     bw_cli_plant_free(plant);
+    /* Its sessions end on record, before the trail closes. */
+    bw_security_close(security);
     if (audit) {
         bw_cli_audit_daemon_stop(audit, rc ? "failure to start" : "signal");
         bw_audit_close(audit);
@@ -279,11 +346,14 @@ const struct bw_cli_command bw_cli_serve_command = {
     .name = "serve",
     .synopsis = "--project DIR --state DIR [--log-level LEVEL] [--status-interval SECONDS]",
     .summary = "run the server (the daemon) in the foreground",
-    .details = "Loads the project, takes the state directory (one daemon per state directory),\n"
-               "starts the tag engine and one driver per device, and listens on the control\n"
-               "socket STATE/control.sock. Logs go to standard error. Under systemd\n"
-               "(Type=notify) it reports READY=1 once serving. SIGTERM or SIGINT stop it\n"
-               "cleanly with exit status 0.",
+    .details =
+        "Loads the project, takes the state directory (one daemon per state directory),\n"
+        "opens the audit trail and the accounts, starts the tag engine and one driver\n"
+        "per device, and listens on the control socket STATE/control.sock. When no\n"
+        "account may manage accounts yet, it prints a one-time setup secret on\n"
+        "standard output (see `bulwark user setup`). Logs go to standard error. Under systemd\n"
+        "(Type=notify) it reports READY=1 once serving. SIGTERM or SIGINT stop it\n"
+        "cleanly with exit status 0.",
     .options = serve_options,
     .option_count = BW_ARRAY_LEN(serve_options),
     .min_args = 0,

@@ -4,7 +4,8 @@
  * input to bw_cli_request_parse(), the same function the control thread
  * calls for every request line, then exercises what the daemon does
  * next with a parsed request (text-to-value conversion for each tag
- * type) and with a refusal (the error reply). Seeds in
+ * type; an account request's arguments checked as each action would
+ * check them) and with a refusal (the error reply). Seeds in
  * tests/fuzz/corpus/control/, dictionary in tests/fuzz/control.dict.
  */
 #include "cli/internal.h"
@@ -39,7 +40,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)conv; /* any answer is fine; it must not crash */
             }
         }
+    } else if (req.op == BW_CLI_OP_USER) {
+        if (!req.user_args || !bw_cli_user_action_name(req.user_action))
+            abort();
+        for (size_t a = 0; a < BW_CLI_USER_ACTION_COUNT_; a++) {
+            struct bw_cli_user_fields fields;
+            char why[BW_CLI_WHY_MAX] = "";
+            int checked = bw_cli_user_fields_get((enum bw_cli_user_action)a, req.user_args, &fields,
+                                                 why, sizeof(why));
+            if (checked && !why[0])
+                abort(); /* every refusal must say why */
+            if (!checked && a != BW_CLI_USER_LIST && !fields.name)
+                abort(); /* every action but list names an account */
+        }
     }
+    bw_cli_request_clear(&req);
     bw_buf_clear(&reply);
     return 0;
 }

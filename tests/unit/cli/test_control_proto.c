@@ -44,6 +44,63 @@ static void test_status_ok(void **state)
                         "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 }
 
+/* op "user": the shape only (a known action, an object of arguments),
+ * which the request keeps until it is cleared. */
+static void test_user_ok(void **state)
+{
+    (void)state;
+    struct bw_cli_request req;
+    struct bw_cli_proto_error err;
+    assert_int_equal(parse("{\"op\":\"user\",\"action\":\"add\",\"args\":{\"name\":\"alice\","
+                           "\"password\":\"Correct-Horse-42\",\"level\":3}}",
+                           &req, &err),
+                     BW_OK);
+    assert_int_equal(req.op, BW_CLI_OP_USER);
+    assert_int_equal(req.user_action, BW_CLI_USER_ADD);
+    assert_true(json_is_object(req.user_args));
+    assert_string_equal(json_string_value(json_object_get(req.user_args, "name")), "alice");
+    bw_cli_request_clear(&req);
+    assert_null(req.user_args);
+    bw_cli_request_clear(&req); /* twice is fine */
+
+    /* Every action by its name; the arguments are not judged here. */
+    for (size_t a = 0; a < BW_CLI_USER_ACTION_COUNT_; a++) {
+        char text[128];
+        assert_int_equal(bw_snprintf(text, sizeof(text),
+                                     "{\"args\":{\"x\":1},\"action\":\"%s\",\"op\":\"user\"}",
+                                     bw_cli_user_action_name((enum bw_cli_user_action)a)),
+                         BW_OK);
+        assert_int_equal(parse(text, &req, &err), BW_OK);
+        assert_int_equal(req.user_action, a);
+        bw_cli_request_clear(&req);
+    }
+    assert_null(bw_cli_user_action_name(BW_CLI_USER_ACTION_COUNT_));
+
+    /* Other ops own nothing: clearing them is a no-op. */
+    assert_int_equal(parse("{\"op\":\"status\"}", &req, &err), BW_OK);
+    assert_null(req.user_args);
+    bw_cli_request_clear(&req);
+}
+
+/* The secrets of an account request are overwritten before it is freed. */
+static void test_user_args_wipe(void **state)
+{
+    (void)state;
+    json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "name", "alice", "password", "hunter2-Secret",
+                             "secret", "ABCDEF", "code", "123456");
+    assert_non_null(args);
+    bw_cli_user_args_wipe(args);
+    static const char *const keys[] = {"password", "secret", "code"};
+    for (size_t i = 0; i < BW_ARRAY_LEN(keys); i++) {
+        const json_t *v = json_object_get(args, keys[i]);
+        for (size_t k = 0; k < json_string_length(v); k++)
+            assert_int_equal(json_string_value(v)[k], 0);
+    }
+    assert_string_equal(json_string_value(json_object_get(args, "name")), "alice");
+    json_decref(args);
+    bw_cli_user_args_wipe(NULL);
+}
+
 static void test_tags_ok(void **state)
 {
     (void)state;
@@ -174,6 +231,24 @@ static const struct bad_case bad_cases[] = {
      "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"tag\":"
      "\"A\"}",
      BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\"}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"add\"}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"shutdown\",\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"Add\",\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"add \",\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"mfa-enrol\",\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":1,\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":null,\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":[\"add\"],\"args\":{}}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"show\",\"args\":[\"alice\"]}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"show\",\"args\":\"alice\"}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"show\",\"args\":null}", BW_EMALFORMED, "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"show\",\"args\":{},\"name\":\"alice\"}", BW_EMALFORMED,
+     "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"show\",\"args\":{},\"tag\":\"A\"}", BW_EMALFORMED,
+     "bad_request"},
+    {"{\"op\":\"user\",\"action\":\"ad\\u0000d\",\"args\":{}}", BW_EMALFORMED, "malformed"},
     {"{\"op\":\"status\xff\"}", BW_EMALFORMED, "malformed"},
     {"{\"op\":\"\xc3\"}", BW_EMALFORMED, "malformed"},
 };
@@ -393,6 +468,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_ok),
         cmocka_unit_test(test_tags_ok),
+        cmocka_unit_test(test_user_ok),
+        cmocka_unit_test(test_user_args_wipe),
         cmocka_unit_test(test_write_values),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_embedded_nul_in_data),
