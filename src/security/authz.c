@@ -166,7 +166,14 @@ static enum bw_security_deny_reason approval_check(struct bw_security *sec,
 {
     const char *who = ev ? ev->approver : NULL;
     const char *failure = NULL;
-    if (!who || !*who)
+    char granted_by[BW_SECURITY_USER_MAX + 1] = "";
+    if (ev && ev->approval_id) {
+        /* Two steps: granted earlier by another user's session. */
+        if (sec_approval_take(sec, ev->approval_id, s->user, object, granted_by) == BW_OK)
+            who = granted_by;
+        else
+            failure = "approval not granted, lapsed, or for another access";
+    } else if (!who || !*who)
         failure = "no approver given";
     else if (strcmp(who, s->user) == 0)
         failure = "same user";

@@ -80,6 +80,8 @@ int bw_security_open(const struct bw_security_config *config, struct bw_security
         rc = sec_throttle_new(&sec->throttle);
     if (rc == BW_OK)
         rc = sec_sessions_new(&sec->sessions);
+    if (rc == BW_OK)
+        rc = sec_approvals_new(&sec->approvals);
     if (rc == BW_OK && sec->policy->ldap)
         rc = sec_ldap_new(sec->policy->ldap, sec->project_dir, &sec->ldap);
     if (rc == BW_OK) {
@@ -103,6 +105,7 @@ void bw_security_close(struct bw_security *sec)
         sec_sessions_end_all(sec, "shutdown");
         sec_sessions_free(sec->sessions);
     }
+    sec_approvals_free(sec->approvals);
     sec_ldap_free(sec->ldap);
     sec_throttle_free(sec->throttle);
     sec_store_close(sec);
@@ -120,6 +123,7 @@ void bw_security_close(struct bw_security *sec)
 void bw_security_tick(struct bw_security *sec)
 {
     sec_sessions_tick(sec);
+    sec_approvals_tick(sec);
     pthread_mutex_lock(&sec->setup_lock);
     if (sec->setup_expires_us && sec->setup_expires_us <= bw_clock_realtime_us()) {
         sec->setup_expires_us = 0;

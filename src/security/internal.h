@@ -260,6 +260,8 @@ struct bw_security {
     uint8_t users_key[BW_CRYPTO_AEAD_KEY_LEN]; /* seals TOTP keys */
     char dummy_hash[BW_CRYPTO_PWHASH_MAX];     /* for unknown users */
 
+    struct sec_approvals *approvals; /* pending two-step approvals */
+
     /* Failure counting is load-modify-store of one account's row. */
     pthread_mutex_t lockout_lock;
     /* How long recent failed logins took, end to end: every failure is
@@ -272,6 +274,19 @@ struct bw_security {
     int64_t setup_expires_us; /* 0: no secret outstanding */
     uint32_t setup_failures;  /* wrong secrets; the secret is void after a few */
 };
+
+/* ---- approval.c ------------------------------------------------------ */
+
+BW_MUST_CHECK int sec_approvals_new(struct sec_approvals **out);
+void sec_approvals_free(struct sec_approvals *a);
+/* Drops lapsed approvals. */
+void sec_approvals_tick(struct bw_security *sec);
+/* Consumes a granted approval for user's access to object: BW_OK and
+ * the approver's name, or BW_EDENIED (unknown, not granted, lapsed, or
+ * for another user or object). */
+BW_MUST_CHECK int sec_approval_take(struct bw_security *sec, const char *id, const char *user,
+                                    const struct bw_security_object *object,
+                                    char approver[BW_SECURITY_USER_MAX + 1]);
 
 /* ---- throttle.c ------------------------------------------------------ */
 

@@ -323,6 +323,10 @@ struct bw_security_evidence {
     const char *approver_password; /* ... and that user's password */
     size_t approver_password_len;
     const char *approver_totp; /* when the approver has a second factor */
+    /* Or: the id of an approval requested with
+     * bw_security_approval_request and granted by another user within
+     * the policy's window (consumed by this access). */
+    const char *approval_id;
 };
 
 struct bw_security_decision {
@@ -346,6 +350,25 @@ BW_MUST_CHECK int bw_security_authorize(struct bw_security *sec, const char *tok
                                         const struct bw_security_object *object,
                                         const struct bw_security_evidence *evidence,
                                         struct bw_security_decision *decision);
+
+#define BW_SECURITY_APPROVAL_ID_LEN 32 /* hex characters */
+
+/* Dual approval in two steps (SR 2.1 RE 4), for a second user at another
+ * console: the acting session asks (it must hold every right for the
+ * object but the approval) and gets an id; a second, different user's
+ * session with the object's permission, level and area grants it within
+ * security.sessions.approval_window_seconds; the access then names the
+ * id in its evidence and consumes it. Each step is audited. request:
+ * BW_EDENIED (the session may not act on the object; why says the rule),
+ * BW_EFULL (too many pending), BW_EINVAL. grant: BW_ENOTFOUND (no such
+ * pending approval, or lapsed), BW_EDENIED (same user, or lacking
+ * rights). */
+BW_MUST_CHECK int bw_security_approval_request(struct bw_security *sec, const char *token,
+                                               const struct bw_security_object *object,
+                                               char id[BW_SECURITY_APPROVAL_ID_LEN + 1], char *why,
+                                               size_t why_size);
+BW_MUST_CHECK int bw_security_approval_grant(struct bw_security *sec, const char *approver_token,
+                                             const char *id, char *why, size_t why_size);
 
 /* Supervisor override (SR 2.1 RE 3): the holder of supervisor_token,
  * who needs the override permission, lends its level, areas and
