@@ -37,6 +37,7 @@ libqrencode-dev
 libldap-dev
 slapd
 ldap-utils
+libmodbus-dev
 "
 if [ -f web/package.json ]; then
     PACKAGES="$PACKAGES nodejs npm"

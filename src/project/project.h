@@ -184,7 +184,62 @@ struct bw_project_scan_class {
     uint32_t period_ms;
 };
 
-enum bw_driver_kind { BW_DRIVER_SIM = 0 };
+enum bw_driver_kind { BW_DRIVER_SIM = 0, BW_DRIVER_MODBUS };
+
+/* A Modbus TCP device (driver "modbus"; "parameters" of the device).
+ * Strings belong to the project. */
+struct bw_project_modbus_device {
+    char *host;              /* required: name or address, 1..253 bytes */
+    uint16_t port;           /* 1..65535, default 502 */
+    uint8_t unit_id;         /* 0..255, default 1 */
+    uint32_t timeout_ms;     /* response timeout 10..60000, default 1000 */
+    uint32_t retries;        /* attempts after the first on a timeout: 0..10, default 1 */
+    uint32_t backoff_min_ms; /* first reconnect delay 10..600000, default 1000 */
+    uint32_t backoff_max_ms; /* doubled up to this: backoff_min_ms..3600000, default 30000 */
+    uint32_t max_in_flight;  /* requests outstanding at once 1..16, default 1 */
+    uint32_t max_registers;  /* registers per read 1..125, default 125 */
+    uint32_t max_bits;       /* coils or inputs per read 1..2000, default 2000 */
+    uint32_t max_gap;        /* unused registers bridged to save a request 0..124 (bits: 16x),
+                                default 8 */
+    bool read_back;          /* read written values back to confirm them, default true */
+};
+
+/* Modbus data areas (the tag's address prefix). */
+enum bw_modbus_area {
+    BW_MODBUS_COIL = 0,         /* "coil:N"       read/write bits */
+    BW_MODBUS_DISCRETE_INPUT,   /* "discrete:N"   read-only bits */
+    BW_MODBUS_HOLDING_REGISTER, /* "holding:N[.B]" read/write registers */
+    BW_MODBUS_INPUT_REGISTER,   /* "input:N[.B]"  read-only registers */
+};
+
+/* How a tag's registers encode its value ("modbus": {"type"}). */
+enum bw_modbus_type {
+    BW_MODBUS_BOOL = 0, /* a coil, a discrete input, or bit B of a register */
+    BW_MODBUS_INT16,
+    BW_MODBUS_UINT16,
+    BW_MODBUS_INT32,
+    BW_MODBUS_UINT32,
+    BW_MODBUS_FLOAT32, /* IEEE 754 */
+    BW_MODBUS_FLOAT64,
+    BW_MODBUS_STRING, /* "length" registers, two bytes each, NUL-padded */
+};
+
+/* A tag's place in a Modbus device (from "address" and "modbus"). */
+struct bw_project_modbus_map {
+    enum bw_modbus_area area;
+    uint16_t address;  /* 0-based protocol address */
+    uint16_t count;    /* bits or registers spanned: 1 (bits, 16-bit types), 2, 4, or the
+                          string's length; address + count <= 65536 */
+    int8_t bit;        /* 0..15 within a register; -1: none */
+    enum bw_modbus_type type;
+    bool word_swap;    /* "word_order": "little": least significant register first
+                          (default "big": most significant first) */
+    bool byte_swap;    /* "byte_order": "little": low byte first in each register
+                          (default "big") */
+    bool scaled;       /* "scale": eu = eu_min + (raw - raw_min) *
+                          (eu_max - eu_min) / (raw_max - raw_min); float tags only */
+    double raw_min, raw_max, eu_min, eu_max;
+};
 
 struct bw_project_device {
     char *name;
@@ -192,6 +247,7 @@ struct bw_project_device {
     enum bw_driver_kind driver;
     size_t scan_class; /* index into scan_classes */
     uint64_t sim_seed; /* sim: parameters.seed, default 1 */
+    struct bw_project_modbus_device modbus; /* driver modbus */
 };
 
 enum bw_sim_kind {
@@ -261,6 +317,59 @@ struct bw_sim_var {
 extern const struct bw_sim_var bw_project_sim_vars[];
 extern const size_t bw_project_sim_var_count;
 
+/* Input validation of writes (a writable tag's "validate", SR 3.5),
+ * checked by the engine's one write path after type and range:
+ *   "max_change": {"amount" > 0, "seconds" 1..86400}: within any window
+ *     of that many seconds, starting at the first write after the last
+ *     window ended, a write may not move the value more than amount away
+ *     from the tag's value at the window's start (int and float tags);
+ *   "allowed": [values of the tag's type] (1..64, distinct): the value
+ *     must be one of them;
+ *   "when": [ {"tag", "op": "=="|"!="|"<"|"<="|">"|">=", "value"} ]
+ *     (1..8): each condition must hold on the other tag's current value,
+ *     which must be of good quality (bool and string tags: == and !=
+ *     only; the value is of that tag's type).
+ * A refused write names the rule ("validate.when[0]: ..."). */
+enum bw_rule_op { BW_RULE_EQ = 0, BW_RULE_NE, BW_RULE_LT, BW_RULE_LE, BW_RULE_GT, BW_RULE_GE };
+
+#define BW_PROJECT_MAX_ALLOWED 64u
+#define BW_PROJECT_MAX_CONDITIONS 8u
+
+struct bw_project_condition {
+    size_t tag; /* index into tags */
+    enum bw_rule_op op;
+    struct bw_value value; /* of that tag's type; strings belong to the project */
+};
+
+struct bw_project_write_rules {
+    bool has_max_change;
+    double max_change;       /* amount, > 0 */
+    uint32_t change_seconds; /* 1..86400 */
+    struct bw_value *allowed; /* NULL: any value; of the tag's type */
+    size_t allowed_count;
+    struct bw_project_condition *when;
+    size_t when_count;
+};
+
+/* Deterministic output (SR 3.6): a writable device tag's "failsafe":
+ *   {"value" (the tag's type, within its range), "on": ["comm_loss",
+ *    "shutdown", "integrity_violation", "island_mode"] (1..4, distinct),
+ *    "comm_loss_ms" 100..3600000 (default 10000; only with comm_loss)}
+ * When one of the events occurs the driver writes value to the device and
+ * retries until the device confirms it. */
+enum bw_failsafe_event {
+    BW_FAILSAFE_COMM_LOSS = 1u << 0,
+    BW_FAILSAFE_SHUTDOWN = 1u << 1,
+    BW_FAILSAFE_INTEGRITY_VIOLATION = 1u << 2,
+    BW_FAILSAFE_ISLAND_MODE = 1u << 3,
+};
+
+struct bw_project_failsafe {
+    uint32_t events;       /* enum bw_failsafe_event bits; 0: no fail-safe value */
+    struct bw_value value; /* strings belong to the project */
+    uint32_t comm_loss_ms;
+};
+
 struct bw_project_tag {
     char *name;
     enum bw_type type;
@@ -279,6 +388,9 @@ struct bw_project_tag {
     enum bw_sim_kind sim_kind;
     size_t sim_index; /* into the array of that kind */
     size_t sim_var;   /* index into bw_project_sim_vars */
+    struct bw_project_modbus_map modbus; /* resolved binding (driver modbus) */
+    struct bw_project_write_rules rules; /* "validate" (writable tags) */
+    struct bw_project_failsafe failsafe; /* "failsafe" (writable device tags) */
 };
 
 /* What the audit trail does at its size or age limit. */
