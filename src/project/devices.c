@@ -58,17 +58,22 @@ static const struct pj_object_spec sim_param_spec = {
 };
 
 /* By enum bw_driver_kind. */
-static const char *const driver_names[] = {[BW_DRIVER_SIM] = "sim"};
-static const struct pj_object_spec *const driver_params[] = {[BW_DRIVER_SIM] = &sim_param_spec};
-/* Resolves a tag's address in the driver's address space. */
-static void (*const driver_bind[])(struct pj_ctx *, struct bw_project_tag *) = {
-    [BW_DRIVER_SIM] = pj_sim_bind,
+static const char *const driver_names[] = {[BW_DRIVER_SIM] = "sim", [BW_DRIVER_MODBUS] = "modbus"};
+static const struct pj_object_spec *const driver_params[] = {
+    [BW_DRIVER_SIM] = &sim_param_spec,
+    [BW_DRIVER_MODBUS] = &pj_modbus_params_spec,
 };
 
-void pj_driver_bind(struct pj_ctx *ctx, struct bw_project_tag *tag)
+void pj_driver_bind(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t *options)
 {
     const struct bw_project_device *dev = &ctx->project->devices[tag->device];
-    driver_bind[dev->driver](ctx, tag);
+    if (dev->driver == BW_DRIVER_MODBUS) {
+        pj_modbus_bind(ctx, tag, options);
+        return;
+    }
+    if (options)
+        pj_error_key(ctx, "modbus", "is only for tags of a modbus device");
+    pj_sim_bind(ctx, tag);
 }
 
 /* ---- devices -------------------------------------------------------- */

@@ -297,8 +297,21 @@ extern const char *const pj_sim_kind_nouns[BW_SIM_KIND_COUNT_];
 void pj_sim_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
 
 /* devices.c: resolves tag->address for the driver of tag->device (a
- * valid index); reports errors at the tag's path. */
-void pj_driver_bind(struct pj_ctx *ctx, struct bw_project_tag *tag);
+ * valid index), with the tag's "modbus" object (NULL when absent; only
+ * the modbus driver takes one); reports errors at the tag's path. */
+void pj_driver_bind(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t *options);
+/* modbus.c: the modbus driver's binding of a tag's address and options. */
+void pj_modbus_bind(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t *options);
+/* modbus.c: the modbus driver's device parameters. */
+extern const struct pj_object_spec pj_modbus_params_spec;
+
+/* write_rules.c: a tag's "validate" and "failsafe" objects (each NULL
+ * when absent), walked at the tag's path once its type, range, device and
+ * access are known; index is the tag's index. Condition tags are resolved
+ * by pj_tag_rules_resolve once every tag is known. */
+void pj_tag_rules_check(struct pj_ctx *ctx, struct bw_project_tag *tag, size_t index,
+                        json_t *validate, json_t *failsafe);
+void pj_tag_rules_resolve(struct pj_ctx *ctx);
 
 /* load.c: frees the project's arrays (partial elements too), its audit
  * forwarding settings and its security policy; the other strings are the

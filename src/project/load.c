@@ -52,7 +52,16 @@ static const struct pj_field root_fields[] = {
      .object = &pj_security_spec},
 };
 
-static const struct pj_object_spec root_spec = {root_fields, BW_ARRAY_LEN(root_fields), NULL};
+/* Rules that name other tags resolve once every tag is known. */
+static void root_check(struct pj_ctx *ctx, void *dst, size_t index, const struct pj_seen *seen)
+{
+    (void)dst;
+    (void)index;
+    (void)seen;
+    pj_tag_rules_resolve(ctx);
+}
+
+static const struct pj_object_spec root_spec = {root_fields, BW_ARRAY_LEN(root_fields), root_check};
 
 /* ---- nesting -------------------------------------------------------- */
 

@@ -227,17 +227,17 @@ enum bw_modbus_type {
 /* A tag's place in a Modbus device (from "address" and "modbus"). */
 struct bw_project_modbus_map {
     enum bw_modbus_area area;
-    uint16_t address;  /* 0-based protocol address */
-    uint16_t count;    /* bits or registers spanned: 1 (bits, 16-bit types), 2, 4, or the
-                          string's length; address + count <= 65536 */
-    int8_t bit;        /* 0..15 within a register; -1: none */
+    uint16_t address; /* 0-based protocol address */
+    uint16_t count;   /* bits or registers spanned: 1 (bits, 16-bit types), 2, 4, or the
+                         string's length; address + count <= 65536 */
+    int8_t bit;       /* 0..15 within a register; -1: none */
     enum bw_modbus_type type;
-    bool word_swap;    /* "word_order": "little": least significant register first
-                          (default "big": most significant first) */
-    bool byte_swap;    /* "byte_order": "little": low byte first in each register
-                          (default "big") */
-    bool scaled;       /* "scale": eu = eu_min + (raw - raw_min) *
-                          (eu_max - eu_min) / (raw_max - raw_min); float tags only */
+    bool word_swap; /* "word_order": "little": least significant register first
+                       (default "big": most significant first) */
+    bool byte_swap; /* "byte_order": "little": low byte first in each register
+                       (default "big") */
+    bool scaled;    /* "scale": eu = eu_min + (raw - raw_min) *
+                       (eu_max - eu_min) / (raw_max - raw_min); float tags only */
     double raw_min, raw_max, eu_min, eu_max;
 };
 
@@ -245,8 +245,8 @@ struct bw_project_device {
     char *name;
     char *description; /* may be NULL */
     enum bw_driver_kind driver;
-    size_t scan_class; /* index into scan_classes */
-    uint64_t sim_seed; /* sim: parameters.seed, default 1 */
+    size_t scan_class;                      /* index into scan_classes */
+    uint64_t sim_seed;                      /* sim: parameters.seed, default 1 */
     struct bw_project_modbus_device modbus; /* driver modbus */
 };
 
@@ -343,8 +343,8 @@ struct bw_project_condition {
 
 struct bw_project_write_rules {
     bool has_max_change;
-    double max_change;       /* amount, > 0 */
-    uint32_t change_seconds; /* 1..86400 */
+    double max_change;        /* amount, > 0 */
+    uint32_t change_seconds;  /* 1..86400 */
     struct bw_value *allowed; /* NULL: any value; of the tag's type */
     size_t allowed_count;
     struct bw_project_condition *when;
@@ -386,8 +386,8 @@ struct bw_project_tag {
     struct bw_project_access access;
     /* resolved sim binding (device driver sim): */
     enum bw_sim_kind sim_kind;
-    size_t sim_index; /* into the array of that kind */
-    size_t sim_var;   /* index into bw_project_sim_vars */
+    size_t sim_index;                    /* into the array of that kind */
+    size_t sim_var;                      /* index into bw_project_sim_vars */
     struct bw_project_modbus_map modbus; /* resolved binding (driver modbus) */
     struct bw_project_write_rules rules; /* "validate" (writable tags) */
     struct bw_project_failsafe failsafe; /* "failsafe" (writable device tags) */

@@ -124,6 +124,9 @@ enum {
     TAG_SCAN_CLASS,
     TAG_INITIAL,
     TAG_ACCESS,
+    TAG_MODBUS,
+    TAG_VALIDATE,
+    TAG_FAILSAFE,
 };
 
 #define TAG_TEXT(key_, member, max_)                                                               \
@@ -169,6 +172,10 @@ static const struct pj_field tag_fields[] = {
                     .kind = PJ_OBJECT,
                     .offset = offsetof(struct bw_project_tag, access),
                     .object = &access_spec},
+    /* Walked by tag_check: they depend on the device, type and access. */
+    [TAG_MODBUS] = {.key = "modbus", .kind = PJ_OBJECT},
+    [TAG_VALIDATE] = {.key = "validate", .kind = PJ_OBJECT},
+    [TAG_FAILSAFE] = {.key = "failsafe", .kind = PJ_OBJECT},
 };
 _Static_assert(BW_ARRAY_LEN(tag_fields) <= PJ_FIELDS_MAX, "fields fit struct pj_seen");
 
@@ -265,10 +272,15 @@ static void tag_check_range(struct pj_ctx *ctx, struct bw_project_tag *tag,
 static void tag_check(struct pj_ctx *ctx, void *dst, size_t index, const struct pj_seen *seen)
 {
     struct bw_project_tag *tag = dst;
-    (void)index;
     bool typed = pj_seen_ok(seen, TAG_TYPE);
     tag_check_range(ctx, tag, seen);
+    if (typed)
+        pj_tag_rules_check(ctx, tag, index,
+                           pj_seen_ok(seen, TAG_VALIDATE) ? seen->value[TAG_VALIDATE] : NULL,
+                           pj_seen_ok(seen, TAG_FAILSAFE) ? seen->value[TAG_FAILSAFE] : NULL);
     if (!seen->value[TAG_DEVICE]) {
+        if (seen->value[TAG_MODBUS])
+            pj_error_key(ctx, "modbus", "is only for tags of a modbus device");
         if (seen->value[TAG_ADDRESS])
             pj_error_key(ctx, "address", "is only for tags with a \"device\"");
         if (seen->value[TAG_SCAN_CLASS])
@@ -288,8 +300,9 @@ static void tag_check(struct pj_ctx *ctx, void *dst, size_t index, const struct 
         return;
     if (!seen->value[TAG_SCAN_CLASS])
         tag->scan_class = ctx->project->devices[tag->device].scan_class;
-    if (pj_seen_ok(seen, TAG_ADDRESS) && typed)
-        pj_driver_bind(ctx, tag);
+    if (pj_seen_ok(seen, TAG_ADDRESS) && typed &&
+        !(seen->value[TAG_MODBUS] && !pj_seen_ok(seen, TAG_MODBUS)))
+        pj_driver_bind(ctx, tag, seen->value[TAG_MODBUS]);
 }
 
 static const struct pj_object_spec tag_spec = {tag_fields, BW_ARRAY_LEN(tag_fields), tag_check};

@@ -58,8 +58,8 @@ enum mb_codec_result mb_decode(const struct bw_project_modbus_map *map, enum bw_
  * integer types; MB_CODEC_RANGE when the result does not fit the type.
  * Strings longer than 2 * count bytes: MB_CODEC_RANGE; shorter ones are
  * padded with NULs. */
-enum mb_codec_result mb_encode(const struct bw_project_modbus_map *map, const struct bw_value *value,
-                               uint16_t *regs, uint8_t *bit);
+enum mb_codec_result mb_encode(const struct bw_project_modbus_map *map,
+                               const struct bw_value *value, uint16_t *regs, uint8_t *bit);
 
 /* A plain reason for a result, e.g. "the value does not fit int16". */
 const char *mb_codec_result_text(enum mb_codec_result result);
