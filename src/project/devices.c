@@ -22,7 +22,7 @@ static const struct pj_field scan_class_fields[] = {
      .flags = PJ_REQUIRED | PJ_HAS_MIN | PJ_HAS_MAX,
      .store = PJ_ST_U32,
      .offset = offsetof(struct bw_project_scan_class, period_ms),
-     .imin = 10,
+     .imin = 1,
      .imax = 3600000},
 };
 
@@ -125,6 +125,8 @@ static void device_check(struct pj_ctx *ctx, void *dst, size_t index, const stru
     const struct pj_object_spec *params = driver_params[dev->driver];
     json_t *given = seen->value[DEV_PARAMETERS];
     if (!given) {
+        if (dev->driver == BW_DRIVER_MODBUS)
+            pj_error_key(ctx, "parameters", "is required for a modbus device (at least \"host\")");
         pj_object_defaults(params, dev);
         return;
     }

@@ -11,8 +11,8 @@
  *     "format": 1,                      required, must be 1
  *     "name": "waterworks",             required, a name (see below)
  *     "description": "...",             optional text, <= 1024 bytes
- *     "scan_classes": [ {"name", "period_ms" 10..3600000} ],
- *     "devices": [ {"name", "driver": "sim", "scan_class",
+ *     "scan_classes": [ {"name", "period_ms" 1..3600000} ],
+ *     "devices": [ {"name", "driver": "sim"|"modbus", "scan_class",
  *                   "description"?, "parameters"?: {...per driver} } ],
  *     "simulator": { "signals": [...], "tanks": [...], "pumps": [...],
  *                    "valves": [...], "dosers": [...] },
@@ -191,7 +191,7 @@ enum bw_driver_kind { BW_DRIVER_SIM = 0, BW_DRIVER_MODBUS };
 struct bw_project_modbus_device {
     char *host;              /* required: name or address, 1..253 bytes */
     uint16_t port;           /* 1..65535, default 502 */
-    uint8_t unit_id;         /* 0..255, default 1 */
+    uint16_t unit_id;        /* 0..255, default 1 */
     uint32_t timeout_ms;     /* response timeout 10..60000, default 1000 */
     uint32_t retries;        /* attempts after the first on a timeout: 0..10, default 1 */
     uint32_t backoff_min_ms; /* first reconnect delay 10..600000, default 1000 */

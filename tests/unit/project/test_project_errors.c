@@ -157,8 +157,8 @@ static const struct bad_case cases[] = {
     {"access_unknown", TAGS("{'name':'a','type':'int','access':{'wrte':{}}}"),
      "tags[0].access.wrte", "unknown key"},
     /* scan classes and devices */
-    {"scan_period_low", "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':5}]}",
-     "scan_classes[0].period_ms", "must be between 10 and 3600000"},
+    {"scan_period_low", "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':0}]}",
+     "scan_classes[0].period_ms", "must be between 1 and 3600000"},
     {"scan_period_real", "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':1.5}]}",
      "scan_classes[0].period_ms", "must be an integer"},
     {"device_driver", DEV("{'name':'d','driver':'opcua','scan_class':'fast'}"),
@@ -367,7 +367,7 @@ static void test_many_errors_at_once(void **state)
     struct bw_project_errors errors = {0};
     const char *text =
         "{'format':2,'name':'my plant','colour':'red',"
-        "'scan_classes':[{'name':'fast','period_ms':1}],"
+        "'scan_classes':[{'name':'fast','period_ms':0}],"
         "'devices':[{'name':'plc1','driver':'sim','scan_class':'slow'}],"
         "'simulator':{'tanks':[{'name':'T1','area_m2':-1,'height_m':5,'level_m':2}]},"
         "'tags':[{'name':'a','type':'flaot'},{'type':'int'},"
@@ -379,7 +379,7 @@ static void test_many_errors_at_once(void **state)
     pt_expect(&errors, "name",
               "\"my plant\" is not a valid name (letters, digits, _ and . only, starting with a "
               "letter)");
-    pt_expect(&errors, "scan_classes[0].period_ms", "must be between 10 and 3600000");
+    pt_expect(&errors, "scan_classes[0].period_ms", "must be between 1 and 3600000");
     pt_expect(&errors, "devices[0].scan_class", "no scan class named \"slow\"");
     pt_expect(&errors, "simulator.tanks[0].area_m2", "must be greater than 0 and at most 1000000");
     pt_expect(&errors, "tags[0].type", "\"flaot\" is not one of bool, int, float, string");
