@@ -140,21 +140,26 @@ BW_MUST_CHECK int bw_core_update_push(struct bw_core *core, const struct bw_tag_
 
 /* ---- writes from interfaces ----------------------------------------- */
 
-/* Called by bw_core_write() on the writer's thread after validation; it
- * must not block for long (queue the write to the device). Returns BW_OK
- * when the write is accepted. value->s is borrowed for the call only. */
-typedef int (*bw_core_writer_fn)(void *ctx, uint32_t tag, const struct bw_value *value);
+/* Why a write was refused, for the person who asked. */
+struct bw_write_error {
+    char message[256];
+};
+
+/* Called by bw_core_write() on the caller's thread after validation. A
+ * driver hands the write to its device and waits for the device's answer
+ * within a bound it documents (the caller, an interface worker, is told
+ * the outcome and audits it). Returns BW_OK when the device accepted the
+ * write; otherwise an error, with err->message saying what failed and
+ * where in words fit for an operator (it may leave it empty). value->s
+ * is borrowed for the call only. */
+typedef int (*bw_core_writer_fn)(void *ctx, uint32_t tag, const struct bw_value *value,
+                                 struct bw_write_error *err);
 
 /* Routes writes of tag id to fn (a driver). Only before bw_core_start().
  * fn and ctx must stay valid for as long as anyone can call
  * bw_core_write(): stop the interfaces before freeing the driver. */
 BW_MUST_CHECK int bw_core_tag_set_writer(struct bw_core *core, uint32_t id, bw_core_writer_fn fn,
                                          void *ctx);
-
-/* Why a write was refused, for the person who asked. */
-struct bw_write_error {
-    char message[256];
-};
 
 /* The one path for every write from an interface. Checks that the tag is
  * writable, that the value's type fits (an int tag takes integral floats,

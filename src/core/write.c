@@ -111,7 +111,10 @@ int bw_core_write(struct bw_core *core, uint32_t id, const struct bw_value *valu
     if (rc)
         return rc;
     if (m->writer) {
-        rc = m->writer(m->writer_ctx, id, &v);
+        struct bw_write_error why = {{0}};
+        rc = m->writer(m->writer_ctx, id, &v, &why);
+        if (rc && why.message[0])
+            return refuse(err, rc, "tag %s: %s", m->def.name, why.message);
         if (rc)
             return refuse(err, rc, "tag %s: the device did not accept the write (%s)", m->def.name,
                           bw_strerror(rc));

@@ -167,7 +167,8 @@ static size_t group_for(struct sim_driver *d, uint32_t period_ms)
     return d->group_count++;
 }
 
-static int sim_write(void *ctx, uint32_t tag, const struct bw_value *value);
+static int sim_write(void *ctx, uint32_t tag, const struct bw_value *value,
+                     struct bw_write_error *err);
 static void sim_stop(void *impl);
 
 /* Binds project tag t (which names this device) as binding b. */
@@ -332,8 +333,10 @@ static void sim_status(const void *impl, struct bw_driver_status *out)
 
 /* ---- writes (interface threads) ------------------------------------ */
 
-static int sim_write(void *ctx, uint32_t tag, const struct bw_value *value)
+static int sim_write(void *ctx, uint32_t tag, const struct bw_value *value,
+                     struct bw_write_error *err)
 {
+    (void)err;
     struct sim_binding *b = ctx;
     double v;
     if (!b || !value || tag != b->tag)

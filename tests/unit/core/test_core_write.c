@@ -44,8 +44,9 @@ struct writer_log {
     int answer;
 };
 
-static int writer(void *ctx, uint32_t tag, const struct bw_value *value)
+static int writer(void *ctx, uint32_t tag, const struct bw_value *value, struct bw_write_error *err)
 {
+    (void)err;
     struct writer_log *log = ctx;
     log->calls++;
     log->tag = tag;
