@@ -305,9 +305,31 @@ void audit_waiters_fail_locked(struct bw_audit *audit)
     }
 }
 
+void bw_audit_set_integrity_hook(struct bw_audit *audit, bw_audit_integrity_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&audit->mu);
+    audit->on_integrity = fn;
+    audit->integrity_ctx = ctx;
+    bool violated = audit->integrity_violated;
+    pthread_mutex_unlock(&audit->mu);
+    if (violated && fn)
+        fn(ctx);
+}
+
 void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_result result,
                             json_t *details_take, bool locked)
 {
+    if (id == BW_AUDIT_EV_AUDIT_INTEGRITY) {
+        if (!locked)
+            pthread_mutex_lock(&audit->mu);
+        bw_audit_integrity_fn fn = audit->on_integrity;
+        void *ctx = audit->integrity_ctx;
+        audit->integrity_violated = true;
+        if (!locked)
+            pthread_mutex_unlock(&audit->mu);
+        if (fn)
+            fn(ctx);
+    }
     struct audit_pending *p = calloc(1, sizeof(*p));
     struct bw_audit_event ev = {
         .id = id,

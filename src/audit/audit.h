@@ -82,6 +82,10 @@ enum bw_audit_event_id {
     BW_AUDIT_EV_TIME_SYNC_RESTORED = 3005,
     BW_AUDIT_EV_TAG_WRITE = 4001,
     BW_AUDIT_EV_TAG_WRITE_REQUESTED = 4002,
+    BW_AUDIT_EV_DEVICE_COMM_LOST = 4003,
+    BW_AUDIT_EV_DEVICE_COMM_RESTORED = 4004,
+    BW_AUDIT_EV_FAILSAFE_TRIGGERED = 4005,
+    BW_AUDIT_EV_FAILSAFE_CONFIRMED = 4006,
     BW_AUDIT_EV_PROJECT_LOADED = 6001,
     BW_AUDIT_EV_PROJECT_REFUSED = 6002,
     BW_AUDIT_EV_USER_ADDED = 6003,
@@ -215,6 +219,14 @@ BW_MUST_CHECK int bw_audit_open(const struct bw_audit_config *config, struct bw_
  * cannot be written then is reported in the log with its count). NULL is
  * fine. Main thread, after every producer has stopped. */
 void bw_audit_close(struct bw_audit *audit);
+
+/* Called when the trail finds that it was changed (an integrity
+ * violation: a record or its anchor does not match), so that the plant
+ * can drive outputs to their fail-safe values. It runs on the audit's
+ * own threads and must return at once; a violation found before the
+ * hook was set is told at once when it is set. */
+typedef void (*bw_audit_integrity_fn)(void *ctx);
+void bw_audit_set_integrity_hook(struct bw_audit *audit, bw_audit_integrity_fn fn, void *ctx);
 
 /* Records one event and returns once it is durable on disk (the commit
  * that holds it has been synced); many threads recording at once share

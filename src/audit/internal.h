@@ -274,6 +274,11 @@ struct bw_audit {
     enum bw_audit_when_full when_full;
     enum bw_audit_on_failure on_failure;
     uint32_t checkpoint_records, checkpoint_seconds;
+    /* Told when the trail finds itself changed (set before records flow;
+     * called on the thread that found it). */
+    bw_audit_integrity_fn on_integrity;
+    void *integrity_ctx;
+    bool integrity_violated; /* found before the hook was set: told at once */
 
     /* Producers and the writer meet here. Records are appended at tail
      * under mu; only the writer removes them, from head, once durable. */

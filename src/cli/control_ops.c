@@ -66,6 +66,41 @@ static json_t *devices_json(const struct bw_cli_plant *plant)
     return list;
 }
 
+/* Every counter a driver keeps, for `bulwark devices`. */
+static json_t *device_detail_json(const struct bw_driver_status *d)
+{
+    json_t *errors = json_object();
+    for (size_t k = 0; errors && k < BW_DRIVER_ERR_COUNT_; k++)
+        json_object_set_new(errors, bw_driver_error_name((enum bw_driver_error_kind)k),
+                            json_integer((json_int_t)d->errors[k]));
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I}, "
+        "s:s}",
+        "name", d->device, "driver", d->driver, "state", bw_driver_state_name(d->state), "cycles",
+        (json_int_t)d->cycles, "updates", (json_int_t)d->updates, "writes", (json_int_t)d->writes,
+        "write_failures", (json_int_t)d->write_failures, "queue_full", (json_int_t)d->queue_full,
+        "requests", (json_int_t)d->requests, "registers", (json_int_t)d->registers, "connects",
+        (json_int_t)d->connects, "errors", errors ? errors : json_null(), "latency_us", "p50",
+        (json_int_t)d->latency_p50_us, "p90", (json_int_t)d->latency_p90_us, "p99",
+        (json_int_t)d->latency_p99_us, "max", (json_int_t)d->latency_max_us, "last_error",
+        d->last_error);
+}
+
+static void op_devices(const struct bw_cli_plant *plant, struct bw_buf *reply)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < plant->driver_count; i++) {
+        struct bw_driver_status d;
+        bw_driver_status_get(plant->drivers[i], &d);
+        json_t *one = device_detail_json(&d);
+        if (!one || json_array_append_new(list, one) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    reply_json(reply, list ? json_pack("{s:b, s:o}", "ok", 1, "devices", list) : NULL);
+}
+
 static void op_status(const struct bw_cli_plant *plant, struct bw_buf *reply)
 {
     struct bw_cli_quality_counts q;
@@ -391,6 +426,9 @@ void bw_cli_ops_handle(void *ctx, const struct bw_cli_request *req,
         return;
     case BW_CLI_OP_USER:
         op_user(plant, req, reply);
+        return;
+    case BW_CLI_OP_DEVICES:
+        op_devices(plant, reply);
         return;
     }
 }

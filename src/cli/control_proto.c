@@ -29,6 +29,7 @@ static const struct op_spec op_specs[] = {
      BW_CLI_OP_AUDIT_EXPORTED,
      {"file", "first_seq", "last_seq", "records", "sha256", NULL}},
     {"user", BW_CLI_OP_USER, {"action", "args", NULL}},
+    {"devices", BW_CLI_OP_DEVICES, {NULL}},
 };
 
 /* The account actions of op "user", in enum bw_cli_user_action order. */

@@ -82,6 +82,7 @@ extern const struct bw_cli_command bw_cli_project_command;
 extern const struct bw_cli_command bw_cli_tags_command;
 extern const struct bw_cli_command bw_cli_tag_command;
 extern const struct bw_cli_command bw_cli_status_command;
+extern const struct bw_cli_command bw_cli_devices_command;
 extern const struct bw_cli_command bw_cli_audit_command;
 extern const struct bw_cli_command bw_cli_audit_query_command;
 /* The subcommands of `audit` (cmd_audit.c lists them). */
@@ -132,6 +133,7 @@ enum bw_cli_op {
     BW_CLI_OP_AUDIT_ARCHIVE,
     BW_CLI_OP_AUDIT_EXPORTED,
     BW_CLI_OP_USER,
+    BW_CLI_OP_DEVICES,
 };
 
 /* What op "user" asks of the account store (user_ops.c does it). */
@@ -364,6 +366,14 @@ BW_MUST_CHECK int bw_cli_plant_new(const struct bw_project *project, struct bw_c
 /* Starts the engine, gives memory tags their initial values, then starts
  * the drivers. Logs what failed. */
 BW_MUST_CHECK int bw_cli_plant_start(struct bw_cli_plant *plant);
+/* Drives every output whose fail-safe value names event to it (the
+ * drivers retry until their devices confirm). Any thread. */
+void bw_cli_plant_failsafe(struct bw_cli_plant *plant, enum bw_failsafe_event event);
+/* The audit trail's integrity hook (ctx: the plant). */
+void bw_cli_plant_integrity_violated(void *ctx);
+/* Records a driver's event in plant->audit (ctx: the plant). */
+struct bw_driver_event;
+void bw_cli_driver_event(void *ctx, const struct bw_driver_event *ev);
 /* Stops the drivers, then the engine. */
 void bw_cli_plant_stop(struct bw_cli_plant *plant);
 void bw_cli_plant_free(struct bw_cli_plant *plant);

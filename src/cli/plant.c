@@ -117,6 +117,7 @@ int bw_cli_plant_start(struct bw_cli_plant *plant)
     if (rc)
         return rc;
     for (size_t i = 0; i < plant->driver_count; i++) {
+        bw_driver_set_events(plant->drivers[i], bw_cli_driver_event, plant);
         rc = bw_driver_start(plant->drivers[i]);
         if (rc) {
             bw_log(BW_LOG_ERROR, BW_LOGC_DRIVER, "device %s: cannot start its driver: %s",

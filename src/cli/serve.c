@@ -267,6 +267,8 @@ static int serve(const struct serve_config *cfg)
         plant->audit = audit;
         plant->security = security;
         rc = bw_cli_plant_start(plant);
+        if (!rc && audit)
+            bw_audit_set_integrity_hook(audit, bw_cli_plant_integrity_violated, plant);
     }
     if (!rc) {
         struct bw_cli_control_config ccfg = {.audit = audit};
@@ -292,6 +294,8 @@ static int serve(const struct serve_config *cfg)
         notify("STOPPING=1");
     }
     bw_cli_control_server_free(control);
+    if (audit)
+        bw_audit_set_integrity_hook(audit, NULL, NULL);
     bw_cli_plant_free(plant);
     /* Its sessions end on record, before the trail closes. */
     bw_security_close(security);

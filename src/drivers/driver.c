@@ -16,7 +16,22 @@ struct bw_driver {
 /* Indexed by enum bw_driver_kind. */
 static const struct bw_driver_ops *const driver_kinds[] = {
     [BW_DRIVER_SIM] = &bw_driver_sim_ops,
+    [BW_DRIVER_MODBUS] = &bw_driver_modbus_ops,
 };
+
+const char *bw_driver_error_name(enum bw_driver_error_kind kind)
+{
+    static const char *const names[] = {
+        [BW_DRIVER_ERR_TIMEOUT] = "timeout",
+        [BW_DRIVER_ERR_EXCEPTION] = "exception",
+        [BW_DRIVER_ERR_TRANSACTION] = "wrong_transaction",
+        [BW_DRIVER_ERR_UNIT] = "wrong_unit",
+        [BW_DRIVER_ERR_MALFORMED] = "malformed",
+        [BW_DRIVER_ERR_CONNECTION] = "connection",
+        [BW_DRIVER_ERR_READ_BACK] = "read_back",
+    };
+    return (size_t)kind < BW_ARRAY_LEN(names) ? names[kind] : "?";
+}
 
 const char *bw_driver_state_name(enum bw_driver_state state)
 {
@@ -64,6 +79,18 @@ BW_MUST_CHECK int bw_driver_start(struct bw_driver *driver)
     if (!driver)
         return BW_EINVAL;
     return driver->ops->start(driver->impl);
+}
+
+void bw_driver_set_events(struct bw_driver *driver, bw_driver_event_fn fn, void *ctx)
+{
+    if (driver && driver->ops->set_events)
+        driver->ops->set_events(driver->impl, fn, ctx);
+}
+
+void bw_driver_failsafe(struct bw_driver *driver, enum bw_failsafe_event event)
+{
+    if (driver && driver->ops->failsafe)
+        driver->ops->failsafe(driver->impl, event);
 }
 
 void bw_driver_stop(struct bw_driver *driver)

@@ -22,9 +22,14 @@ struct bw_driver_ops {
     /* Fills the counters and state; device and driver are set by the
      * caller. */
     void (*status)(const void *impl, struct bw_driver_status *out);
+    /* Optional (NULL: the kind has no such thing). */
+    void (*set_events)(void *impl, bw_driver_event_fn fn, void *ctx);
+    void (*failsafe)(void *impl, enum bw_failsafe_event event);
 };
 
 /* The simulator (drivers/sim/sim_driver.c). */
 extern const struct bw_driver_ops bw_driver_sim_ops;
+/* Modbus TCP (drivers/modbus/). */
+extern const struct bw_driver_ops bw_driver_modbus_ops;
 
 #endif

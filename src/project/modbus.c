@@ -324,7 +324,8 @@ static bool map_check(struct pj_ctx *ctx, const struct bw_project_tag *tag,
     size_t saved = pj_path_push_key(ctx, "modbus");
     bool ok = false;
     if (!type_fits_tag(map->type, tag->type))
-        pj_error_key(ctx, "type", "%s does not fit a %s tag", tname, bw_type_name(tag->type));
+        pj_error_key(ctx, "type", "%s does not fit a tag of type %s", tname,
+                     bw_type_name(tag->type));
     else if (map->type == BW_MODBUS_BOOL && regs && map->bit < 0)
         pj_error(ctx, "a bool tag on a register needs a bit in its address (e.g. holding:%u.0)",
                  map->address);
