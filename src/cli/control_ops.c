@@ -54,10 +54,11 @@ static json_t *devices_json(const struct bw_cli_plant *plant)
     for (size_t i = 0; list && i < plant->driver_count; i++) {
         struct bw_driver_status d;
         bw_driver_status_get(plant->drivers[i], &d);
-        json_t *one = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", d.device, "driver",
-                                d.driver, "state", bw_driver_state_name(d.state), "cycles",
-                                (json_int_t)d.cycles, "updates", (json_int_t)d.updates, "writes",
-                                (json_int_t)d.writes, "queue_full", (json_int_t)d.queue_full);
+        json_t *one = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "name", d.device,
+                                "driver", d.driver, "state", bw_driver_state_name(d.state),
+                                "cycles", (json_int_t)d.cycles, "updates", (json_int_t)d.updates,
+                                "writes", (json_int_t)d.writes, "queue_full",
+                                (json_int_t)d.queue_full, "registers", (json_int_t)d.registers);
         if (!one || json_array_append_new(list, one) != 0) {
             json_decref(list);
             return NULL;

@@ -91,6 +91,7 @@ static void driver_free(struct mb_driver *d)
     }
     bw_free(d->scans);
     bw_free(d->tags);
+    bw_free(d->failsafe_tags);
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->stats_lock);
     pthread_cond_destroy(&d->wake);
@@ -170,6 +171,12 @@ static int bind_tags(struct mb_driver *d, size_t device)
     }
     for (size_t s = 0; !rc && s < d->scan_count; s++)
         rc = mb_scan_plan(d, &d->scans[s], d->cfg->max_gap);
+    d->failsafe_tags = bw_calloc(d->tag_count ? d->tag_count : 1, sizeof(size_t));
+    if (!rc && !d->failsafe_tags)
+        rc = BW_ENOMEM;
+    for (size_t i = 0; !rc && i < d->tag_count; i++)
+        if (d->tags[i].def->failsafe.events)
+            d->failsafe_tags[d->failsafe_count++] = i;
     /* Writers last: the core cannot forget a writer. */
     for (size_t i = 0; !rc && i < d->tag_count; i++)
         if (d->tags[i].def->access.writable)
@@ -240,19 +247,19 @@ static void run_writes(struct mb_driver *d)
 static void shutdown_failsafe(struct mb_driver *d)
 {
     bool any = false;
-    for (size_t i = 0; i < d->tag_count; i++)
-        any = any || (d->tags[i].def->failsafe.events & BW_FAILSAFE_SHUTDOWN);
+    for (size_t k = 0; k < d->failsafe_count; k++)
+        any = any || (d->tags[d->failsafe_tags[k]].def->failsafe.events & BW_FAILSAFE_SHUTDOWN);
     if (!any)
         return;
     mb_failsafe_raise(d, BW_FAILSAFE_SHUTDOWN, "the daemon stops");
     d->reconnect_at_us = 0;
     if (mb_poll_connect(d))
         mb_writes_run(d);
-    for (size_t i = 0; i < d->tag_count; i++)
-        if (d->tags[i].failsafe_pending & BW_FAILSAFE_SHUTDOWN)
+    for (size_t k = 0; k < d->failsafe_count; k++)
+        if (d->tags[d->failsafe_tags[k]].failsafe_pending & BW_FAILSAFE_SHUTDOWN)
             bw_log(BW_LOG_ERROR, BW_LOGC_DRIVER,
                    "device %s: tag %s: the shutdown fail-safe value was not confirmed",
-                   d->device->name, d->tags[i].def->name);
+                   d->device->name, d->tags[d->failsafe_tags[k]].def->name);
 }
 
 static void *worker(void *arg)

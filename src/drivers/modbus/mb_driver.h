@@ -176,6 +176,10 @@ struct mb_driver {
 
     struct mb_tag *tags;
     size_t tag_count;
+    /* The tags with a fail-safe value: the only ones the fail-safe
+     * checks visit (they run between requests). */
+    size_t *failsafe_tags;
+    size_t failsafe_count;
     struct mb_scan *scans;
     size_t scan_count;
 

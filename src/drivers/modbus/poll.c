@@ -146,6 +146,43 @@ static void block_bad(struct mb_driver *d, struct mb_scan *scan, size_t b,
     scan->cache_valid[b] = false;
 }
 
+/* Updates on their way to the engine, pushed together: one wake-up of
+ * the engine per batch instead of one per tag. */
+#define MB_BATCH 128
+
+struct batch {
+    struct bw_tag_update updates[MB_BATCH];
+    struct mb_tag *tags[MB_BATCH];
+    size_t n;
+};
+
+static void batch_flush(struct mb_driver *d, struct batch *b)
+{
+    if (!b->n)
+        return;
+    size_t queued = 0;
+    int rc = bw_core_update_push(d->core, b->updates, b->n, &queued);
+    if (rc != BW_OK && rc != BW_EFULL)
+        queued = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        struct mb_tag *t = b->tags[i];
+        if (i < queued) {
+            t->quality = (uint8_t)b->updates[i].quality;
+            t->reason = (uint8_t)b->updates[i].reason;
+            t->pushed = true;
+        } else {
+            /* Sent again by the next cycle that reads it. */
+            t->pushed = false;
+        }
+    }
+    pthread_mutex_lock(&d->stats_lock);
+    d->stats.updates += queued;
+    if (queued < b->n)
+        d->stats.queue_full++;
+    pthread_mutex_unlock(&d->stats_lock);
+    b->n = 0;
+}
+
 /* Decodes the tags of block b whose words changed since the last good
  * read, or whose last pushed value was not good. */
 static void block_good(struct mb_driver *d, struct mb_scan *scan, size_t b, const uint8_t *data,
@@ -163,6 +200,8 @@ static void block_good(struct mb_driver *d, struct mb_scan *scan, size_t b, cons
     }
     uint16_t *cache = scan->cache + scan->cache_at[b];
     bool valid = scan->cache_valid[b];
+    struct batch batch;
+    batch.n = 0;
     for (size_t k = 0; k < blk->spans; k++) {
         struct mb_tag *t = &d->tags[scan->tags[scan->plan.order[blk->first + k]]];
         const struct bw_project_modbus_map *map = &t->def->modbus;
@@ -187,9 +226,19 @@ static void block_good(struct mb_driver *d, struct mb_scan *scan, size_t b, cons
             if (t->pushed && t->quality == u.quality && t->reason == u.reason)
                 continue;
         }
-        if (!mb_push(d, t, &u))
-            t->pushed = false;
+        if (t->def->type == BW_TYPE_STRING) {
+            /* Its text lives in this iteration's buffer: alone, now. */
+            batch_flush(d, &batch);
+            if (!mb_push(d, t, &u))
+                t->pushed = false;
+            continue;
+        }
+        batch.updates[batch.n] = u;
+        batch.tags[batch.n++] = t;
+        if (batch.n == MB_BATCH)
+            batch_flush(d, &batch);
     }
+    batch_flush(d, &batch);
     memcpy(cache, words, n * sizeof(uint16_t));
     /* A tag the engine could not take is compared against nothing next
      * time (t->pushed is false), so its value is sent again. */

@@ -252,8 +252,8 @@ static const char *event_name(enum bw_failsafe_event event)
 
 void mb_failsafe_raise(struct mb_driver *d, enum bw_failsafe_event event, const char *why)
 {
-    for (size_t i = 0; i < d->tag_count; i++) {
-        struct mb_tag *t = &d->tags[i];
+    for (size_t k = 0; k < d->failsafe_count; k++) {
+        struct mb_tag *t = &d->tags[d->failsafe_tags[k]];
         if (!(t->def->failsafe.events & (uint32_t)event))
             continue;
         t->failsafe_pending |= (uint32_t)event;
@@ -269,8 +269,8 @@ void mb_failsafe_comm_check(struct mb_driver *d, int64_t now_us)
 {
     if (!d->failed_since_us)
         return;
-    for (size_t i = 0; i < d->tag_count; i++) {
-        struct mb_tag *t = &d->tags[i];
+    for (size_t k = 0; k < d->failsafe_count; k++) {
+        struct mb_tag *t = &d->tags[d->failsafe_tags[k]];
         const struct bw_project_failsafe *fs = &t->def->failsafe;
         if (!(fs->events & BW_FAILSAFE_COMM_LOSS) || t->comm_loss_fired ||
             now_us - d->failed_since_us < (int64_t)fs->comm_loss_ms * 1000)
@@ -290,8 +290,8 @@ bool mb_writes_waiting(struct mb_driver *d)
     pthread_mutex_lock(&d->lock);
     bool waiting = d->queue_len > 0;
     pthread_mutex_unlock(&d->lock);
-    for (size_t i = 0; !waiting && i < d->tag_count; i++)
-        waiting = d->tags[i].failsafe_pending != 0;
+    for (size_t k = 0; !waiting && k < d->failsafe_count; k++)
+        waiting = d->tags[d->failsafe_tags[k]].failsafe_pending != 0;
     return waiting;
 }
 
@@ -322,8 +322,8 @@ void mb_failsafe_take_raised(struct mb_driver *d)
 void mb_writes_run(struct mb_driver *d)
 {
     /* Fail-safe values first: they are what the plant must reach. */
-    for (size_t i = 0; i < d->tag_count && mb_link_is_open(&d->link); i++) {
-        struct mb_tag *t = &d->tags[i];
+    for (size_t k = 0; k < d->failsafe_count && mb_link_is_open(&d->link); k++) {
+        struct mb_tag *t = &d->tags[d->failsafe_tags[k]];
         if (!t->failsafe_pending)
             continue;
         char msg[200] = "";

@@ -95,6 +95,9 @@ static struct mbs *server(void)
     return s;
 }
 
+/* The response timeout of the next fixture's device. */
+static uint32_t fx_timeout_ms = 200;
+
 /* A project with one modbus device on the fixture's server; params are
  * extra device parameters (",'key':value..."), tags the tag list. */
 static void fx_start(struct fx *f, struct mbs *srv, uint32_t period_ms, const char *params,
@@ -109,9 +112,10 @@ static void fx_start(struct fx *f, struct mbs *srv, uint32_t period_ms, const ch
     snprintf(text, size,
              "{\"format\":1,\"name\":\"t\",\"scan_classes\":[{\"name\":\"f\",\"period_ms\":%u}],"
              "\"devices\":[{\"name\":\"plc\",\"driver\":\"modbus\",\"scan_class\":\"f\","
-             "\"parameters\":{\"host\":\"127.0.0.1\",\"port\":%u,\"timeout_ms\":200,"
+             "\"parameters\":{\"host\":\"127.0.0.1\",\"port\":%u,\"timeout_ms\":%u,"
              "\"retries\":0,\"backoff_min_ms\":20,\"backoff_max_ms\":100%s}}],\"tags\":[%s]}",
-             period_ms, srv ? mbs_port(srv) : 1, params, tags);
+             period_ms, srv ? mbs_port(srv) : 1, fx_timeout_ms, params, tags);
+    fx_timeout_ms = 200;
     for (char *p = text; *p; p++)
         if (*p == '\'')
             *p = '"';
@@ -445,7 +449,7 @@ static void test_writes_with_read_back(void **state)
             read_back = true;
     }
     assert_true(wrote && read_back);
-    assert_true(tag_int(&f, "sp", -42));
+    WAIT_FOR(tag_int(&f, "sp", -42));
 
     assert_int_equal(
         write_value(&f, "fl", (struct bw_value){.type = BW_TYPE_FLOAT, .v.f = 2.5}, NULL), BW_OK);
@@ -608,7 +612,8 @@ static void test_dead_device_does_not_slow_live_one(void **state)
     struct mbs *s1 = server();
     struct mbs *s2 = server();
     fx_start(&live, s1, 10, "", "{'name':'a','type':'int','device':'plc','address':'holding:0'}");
-    fx_start(&dead, s2, 10, ",'timeout_ms':2000",
+    fx_timeout_ms = 2000;
+    fx_start(&dead, s2, 10, "",
              "{'name':'a','type':'int','device':'plc','address':'holding:0'}");
     fx_run(&live);
     fx_run(&dead);
