@@ -2,10 +2,11 @@
  *
  * cli/internal.h: what the files of the cli module share. The module is
  * the `bulwark` binary: a table of subcommands (main.c, args.c), the
- * daemon's life cycle (serve.c, statedir.c, notify.c, plant.c), the
- * control socket (control_proto.c: the wire format; control_server.c:
- * the daemon's side, on its own thread; control_ops.c: what each request
- * does; control_client.c: the CLI's side) and the commands that use it.
+ * daemon's life cycle (serve.c, statedir.c, notify.c, plant.c,
+ * plant_rules.c), the control socket (control_proto.c: the wire format;
+ * control_server.c: the daemon's side, on its own thread; control_ops.c:
+ * what each request does; control_client.c: the CLI's side) and the
+ * commands that use it.
  * Nothing outside src/cli/ includes this header except the cli tests.
  */
 #ifndef BW_CLI_INTERNAL_H
@@ -381,6 +382,12 @@ void bw_cli_plant_free(struct bw_cli_plant *plant);
 void bw_cli_plant_count(const struct bw_cli_plant *plant, struct bw_cli_quality_counts *out);
 /* Logs one status line: counts, engine statistics, device states. */
 void bw_cli_plant_log_status(const struct bw_cli_plant *plant);
+/* Gives each tag of core its write rules from the project's "validate"
+ * (plant_rules.c): tags, and the tags conditions name, are found by name.
+ * Before the engine starts (bw_core_tag_set_rules). Logs what failed and
+ * returns its error: BW_ENOTFOUND (a tag missing from core), BW_EINVAL,
+ * BW_ESTATE, BW_ENOMEM. Main thread. */
+BW_MUST_CHECK int bw_cli_plant_set_rules(struct bw_core *core, const struct bw_project *project);
 
 /* The control socket's handler (control_ops.c): ctx is the plant. A
  * `tags` reply is made in chunks of about BW_CLI_REPLY_CHUNK bytes. */

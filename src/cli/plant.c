@@ -59,6 +59,12 @@ int bw_cli_plant_new(const struct bw_project *project, struct bw_cli_plant **out
         else
             plant->driver_count = i + 1;
     }
+    if (!rc) {
+        rc = bw_cli_plant_set_rules(plant->core, project);
+        if (rc)
+            bw_log(BW_LOG_ERROR, BW_LOGC_ENGINE, "cannot set the tags' write rules: %s",
+                   bw_strerror(rc));
+    }
     if (rc) {
         bw_cli_plant_free(plant);
         return rc;

@@ -161,14 +161,78 @@ typedef int (*bw_core_writer_fn)(void *ctx, uint32_t tag, const struct bw_value 
 BW_MUST_CHECK int bw_core_tag_set_writer(struct bw_core *core, uint32_t id, bw_core_writer_fn fn,
                                          void *ctx);
 
+/* ---- input validation of writes (SR 3.5) ----------------------------- */
+
+/* How a condition compares another tag's value with its own: the same
+ * codes, in the same order, as the project's enum bw_rule_op (core does
+ * not include project.h: it depends on base only). */
+enum bw_core_op {
+    BW_CORE_OP_EQ = 0,
+    BW_CORE_OP_NE,
+    BW_CORE_OP_LT,
+    BW_CORE_OP_LE,
+    BW_CORE_OP_GT,
+    BW_CORE_OP_GE
+};
+
+/* Most allowed values and conditions one tag's rules hold. */
+#define BW_CORE_MAX_ALLOWED 64u
+#define BW_CORE_MAX_CONDITIONS 8u
+
+/* A condition a write needs: tag's current value (of good quality) op
+ * value. */
+struct bw_core_condition {
+    uint32_t tag;          /* another tag */
+    enum bw_core_op op;    /* bool and string tags: EQ and NE only */
+    struct bw_value value; /* of that tag's type */
+};
+
+/* A tag's write rules, checked by bw_core_write() after type and range,
+ * in this order:
+ *   allowed: the value must equal one of allowed[0..allowed_count)
+ *     (values of the tag's type; allowed_count 0: any value);
+ *   when: every condition must hold on the other tag's current value;
+ *   max_change (int and float tags): within a window of change_seconds,
+ *     which opens at the first accepted write after the last window ended
+ *     and takes the tag's current value (good or uncertain) as its
+ *     reference, no write may be more than max_change away from that
+ *     reference. Only writes the writer accepts open a window. */
+struct bw_core_write_rules {
+    bool has_max_change;
+    double max_change;       /* > 0, finite */
+    uint32_t change_seconds; /* > 0 */
+    const struct bw_value *allowed;
+    size_t allowed_count; /* 0..BW_CORE_MAX_ALLOWED */
+    const struct bw_core_condition *when;
+    size_t when_count; /* 0..BW_CORE_MAX_CONDITIONS */
+};
+
+/* Gives tag id its write rules, replacing any earlier ones (rules NULL:
+ * none). Everything is copied, strings too; nothing in rules is kept.
+ * Only before bw_core_start(): BW_ESTATE after. BW_EINVAL for an unknown
+ * id, a condition that names an unknown tag or the tag itself, a value
+ * whose type is not its tag's (or text longer than BW_TAG_STRING_MAX), an
+ * ordering op on a bool or string tag, max_change on a bool or string tag
+ * or not > 0, change_seconds 0, a count above its maximum; BW_ENOMEM.
+ * Main thread (with the other set-up calls). */
+BW_MUST_CHECK int bw_core_tag_set_rules(struct bw_core *core, uint32_t id,
+                                        const struct bw_core_write_rules *rules);
 /* The one path for every write from an interface. Checks that the tag is
  * writable, that the value's type fits (an int tag takes integral floats,
  * a float tag takes ints), that it lies within the engineering range and
- * that text is at most BW_TAG_STRING_MAX bytes of UTF-8 without NUL; then
- * hands it to the tag's writer, or for a tag without a writer
- * (memory tag) queues it as a good update. Any thread.
- * Returns BW_EINVAL (unknown tag), BW_EDENIED (not writable), BW_ETYPE,
- * BW_ERANGE, BW_EFULL, or the writer's error; err explains each. */
+ * that text is at most BW_TAG_STRING_MAX bytes of UTF-8 without NUL, then
+ * the tag's write rules (bw_core_tag_set_rules); then hands it to the
+ * tag's writer, or for a tag without a writer (memory tag) queues it as a
+ * good update. Any thread; for a tag with max_change the writer is called
+ * with the tag's rule lock held, so it must not write the same tag.
+ * Returns BW_EINVAL (unknown tag), BW_EDENIED (not writable, or refused
+ * by a write rule), BW_ETYPE, BW_ERANGE, BW_EFULL, or the writer's error;
+ * err explains each. A rule's refusal names the rule:
+ *   tag X: refused by validate.allowed: 7 is not one of the allowed values (1, 2, 3)
+ *   tag X: refused by validate.when[0]: P1.running must be == false but is true
+ *   tag X: refused by validate.when[0]: P1.running has no good value (quality bad)
+ *   tag X: refused by validate.max_change: 40 is more than 5 away from 20, the
+ *     value at the start of the current 60 s window */
 BW_MUST_CHECK int bw_core_write(struct bw_core *core, uint32_t id, const struct bw_value *value,
                                 struct bw_write_error *err);
 

@@ -39,10 +39,39 @@ struct string_slot {
 
 #define NO_STRING UINT32_MAX
 
+/* A tag's write rules (rules.c): set before the engine starts, read-only
+ * after, except the max_change window, which lock guards. */
+struct tag_rules {
+    bool has_max_change;
+    double max_change;
+    int64_t window_us;
+    struct bw_value *allowed; /* strings point into text */
+    size_t allowed_count;
+    struct bw_core_condition *when; /* strings point into text */
+    size_t when_count;
+    char *text; /* the copies of every string above */
+    /* has_max_change only. Held from the max_change check through the
+     * writer's answer to the window's update (bw_core_write). */
+    bool lock_ready;
+    pthread_mutex_t lock;
+    bool window_open;
+    int64_t window_start_us;
+    struct bw_value window_ref; /* the tag's value when the window opened */
+};
+
+/* The max_change verdict on one write, kept under the rule lock until
+ * the writer has answered. */
+struct change_window {
+    bool opens; /* accepting the write opens a new window */
+    int64_t now_us;
+    struct bw_value ref;
+};
+
 struct tag_meta {
     struct bw_core_tag_def def; /* def.name points into names */
     bw_core_writer_fn writer;
     void *writer_ctx;
+    struct tag_rules *rules; /* NULL: none */
 };
 
 /* What the engine reads for every update, packed in one half cache
@@ -167,6 +196,19 @@ size_t bw_core_engine_pass(struct bw_core *core);
 void bw_core_sub_push(struct bw_sub *sub, uint32_t packed, uint64_t value, int64_t source_ts,
                       int64_t server_ts);
 void bw_core_sub_flush(struct bw_sub *sub);
+
+/* rules.c. The checks return BW_OK or BW_EDENIED with err filled; v is
+ * the write's value, already of the tag's type and range. */
+void bw_core_rules_free(struct tag_rules *rules);
+/* validate.allowed, then validate.when. Lock-free. */
+int bw_core_rules_check(const struct bw_core *core, uint32_t id, const struct tag_rules *rules,
+                        const struct bw_value *v, struct bw_write_error *err);
+/* validate.max_change; with rules->lock held, until
+ * bw_core_rules_change_accepted (or not, when the writer refuses). */
+int bw_core_rules_change_check(const struct bw_core *core, uint32_t id, struct tag_rules *rules,
+                               const struct bw_value *v, struct change_window *window,
+                               struct bw_write_error *err);
+void bw_core_rules_change_accepted(struct tag_rules *rules, const struct change_window *window);
 
 /* table.c */
 void bw_core_slot_store(struct bw_core *core, uint32_t id, uint32_t quality_reason, uint64_t bits,

@@ -138,6 +138,8 @@ void bw_core_free(struct bw_core *core)
         return;
     bw_core_stop(core);
     bw_core_queue_clear(&core->queue);
+    for (size_t i = 0; core->meta && i < core->tag_count; i++)
+        bw_core_rules_free(core->meta[i].rules);
     bw_free(core->meta);
     bw_free(core->slots);
     bw_free(core->hot);

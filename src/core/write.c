@@ -94,6 +94,35 @@ static int check_range(const struct bw_core_tag_def *def, const struct bw_value 
     return BW_OK;
 }
 
+/* Hands a valid write to the tag's writer, or queues it for a memory tag. */
+static int deliver(struct bw_core *core, uint32_t id, const struct tag_meta *m,
+                   const struct bw_value *v, struct bw_write_error *err)
+{
+    int rc;
+    if (m->writer) {
+        struct bw_write_error why = {{0}};
+        rc = m->writer(m->writer_ctx, id, v, &why);
+        if (rc && why.message[0])
+            return refuse(err, rc, "tag %s: %s", m->def.name, why.message);
+        if (rc)
+            return refuse(err, rc, "tag %s: the device did not accept the write (%s)", m->def.name,
+                          bw_strerror(rc));
+        return BW_OK;
+    }
+    struct bw_tag_update u = {
+        .tag = id,
+        .quality = BW_QUALITY_GOOD,
+        .reason = BW_REASON_NONE,
+        .source_ts_us = bw_clock_realtime_us(),
+        .value = *v,
+    };
+    size_t queued;
+    rc = bw_core_update_push(core, &u, 1, &queued);
+    if (rc)
+        return refuse(err, rc, "tag %s: the engine is overloaded, try again", m->def.name);
+    return BW_OK;
+}
+
 int bw_core_write(struct bw_core *core, uint32_t id, const struct bw_value *value,
                   struct bw_write_error *err)
 {
@@ -108,30 +137,29 @@ int bw_core_write(struct bw_core *core, uint32_t id, const struct bw_value *valu
     int rc = coerce(&m->def, value, &v, err);
     if (!rc)
         rc = check_range(&m->def, &v, err);
+    struct tag_rules *rules = m->rules;
+    if (!rc && rules)
+        rc = bw_core_rules_check(core, id, rules, &v, err);
     if (rc)
         return rc;
-    if (m->writer) {
-        struct bw_write_error why = {{0}};
-        rc = m->writer(m->writer_ctx, id, &v, &why);
-        if (rc && why.message[0])
-            return refuse(err, rc, "tag %s: %s", m->def.name, why.message);
-        if (rc)
-            return refuse(err, rc, "tag %s: the device did not accept the write (%s)", m->def.name,
-                          bw_strerror(rc));
-        return BW_OK;
-    }
-    struct bw_tag_update u = {
-        .tag = id,
-        .quality = BW_QUALITY_GOOD,
-        .reason = BW_REASON_NONE,
-        .source_ts_us = bw_clock_realtime_us(),
-        .value = v,
-    };
-    size_t queued;
-    rc = bw_core_update_push(core, &u, 1, &queued);
-    if (rc)
-        return refuse(err, rc, "tag %s: the engine is overloaded, try again", m->def.name);
-    return BW_OK;
+    if (!rules || !rules->has_max_change)
+        return deliver(core, id, m, &v, err);
+    /* The rule lock is held across the writer so that the check, the
+     * write and the window it opens are one step: two writes racing at
+     * the start of a window cannot each be measured from a different
+     * reference (the second one from the first one's value), and a
+     * refused write cannot open a window. A device writer holds it until
+     * the device answers (bounded by the device's timeouts); only writes
+     * of this one tag wait for it. */
+    struct change_window window;
+    pthread_mutex_lock(&rules->lock);
+    rc = bw_core_rules_change_check(core, id, rules, &v, &window, err);
+    if (!rc)
+        rc = deliver(core, id, m, &v, err);
+    if (!rc)
+        bw_core_rules_change_accepted(rules, &window);
+    pthread_mutex_unlock(&rules->lock);
+    return rc;
 }
 
 int bw_core_tag_set_writer(struct bw_core *core, uint32_t id, bw_core_writer_fn fn, void *ctx)

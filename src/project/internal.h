@@ -31,6 +31,9 @@
 #define PJ_ADDRESS_MAX 256
 /* A string tag's initial value: core holds at most this many bytes. */
 #define PJ_INITIAL_STRING_MAX 255
+/* A tag whose "type" was missing or invalid (tag_init's value, replaced
+ * when the type is valid): rules that name it skip their type checks. */
+#define PJ_TYPE_UNSET ((enum bw_type)4)
 /* Values of one step signal. */
 #define PJ_MAX_STEPS 256
 /* All 31 areas: bits 1..31. */
@@ -66,6 +69,11 @@ struct pj_pool {
 /* Copies len bytes of s, NUL-terminated, into the pool; NULL when out of
  * memory. The copy lives until pj_pool_clear(). */
 char *pj_pool_strndup(struct pj_pool *pool, const char *s, size_t len);
+/* size zeroed bytes aligned for any type (max_align_t), living until
+ * pj_pool_clear(); NULL when out of memory (the caller sets ctx->nomem).
+ * For the project's small arrays, which then need no freeing of their
+ * own. */
+void *pj_pool_alloc(struct pj_pool *pool, size_t size);
 void pj_pool_clear(struct pj_pool *pool);
 
 /* A loaded project and the pool that holds its strings; what
@@ -103,6 +111,8 @@ void pj_reaper_finish(struct pj_reaper *r);
 
 /* ---- the walk ------------------------------------------------------- */
 
+struct pj_cond_ref;
+
 struct pj_ctx {
     struct bw_project *project;
     struct pj_pool *pool;     /* the project's strings */
@@ -114,6 +124,9 @@ struct pj_ctx {
     char path[PJ_PATH_MAX];
     size_t path_len;
     struct pj_names names[PJ_NS_COUNT_];
+    /* Conditions of write rules waiting for every tag to be known
+     * (write_rules.c), in file order; pool memory. */
+    struct pj_cond_ref *cond_refs, *cond_refs_last;
 };
 
 /* What the walker expects of a value. */
@@ -275,6 +288,13 @@ extern const struct pj_object_spec pj_security_spec;
  * a project without the section has them. */
 void pj_audit_init(struct bw_project_audit *audit);
 
+/* tags.c: a value of tag's type (whose "type" is valid) and range, from
+ * v, into *out (strings copied into the pool); reports at the current path
+ * why it is not ("must be an integer (the tag is int)", "must be between
+ * min (0) and max (10)") and returns false. */
+bool pj_tag_value_parse(struct pj_ctx *ctx, const struct bw_project_tag *tag, json_t *v,
+                        struct bw_value *out);
+
 /* tags.c: an area list ([1..31], at least one, none twice) into the
  * uint32_t mask at field_dst (bit n: area n); a PJ_LIST callback. */
 bool pj_areas_parse(struct pj_ctx *ctx, json_t *value, void *field_dst);
@@ -307,8 +327,10 @@ extern const struct pj_object_spec pj_modbus_params_spec;
 
 /* write_rules.c: a tag's "validate" and "failsafe" objects (each NULL
  * when absent), walked at the tag's path once its type, range, device and
- * access are known; index is the tag's index. Condition tags are resolved
- * by pj_tag_rules_resolve once every tag is known. */
+ * access are known; index is the tag's index. Everything kept is copied
+ * into the pool (the tag's JSON is released right after). Condition tags
+ * are resolved by pj_tag_rules_resolve once every tag is known, which also
+ * applies the rules that need a whole tag (its "initial"). */
 void pj_tag_rules_check(struct pj_ctx *ctx, struct bw_project_tag *tag, size_t index,
                         json_t *validate, json_t *failsafe);
 void pj_tag_rules_resolve(struct pj_ctx *ctx);

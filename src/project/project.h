@@ -21,7 +21,9 @@
  *                "device"?, "address"?, "scan_class"?, "initial"?,
  *                "access"?: {"read"?: {"level", "areas"},
  *                            "write"?: {"level", "areas", "permission"?,
- *                                       "approval"?, "signature"?}} } ],
+ *                                       "approval"?, "signature"?}},
+ *                "validate"?: {"max_change"?, "allowed"?, "when"?},
+ *                "failsafe"?: {"value", "on", "comm_loss_ms"?} } ],
  *     "audit": { "max_size_mb"?, "max_age_days"?, "warn_percent"?,
  *                "when_full"?, "on_failure"?, "checkpoint_records"?,
  *                "checkpoint_seconds"?, "forward"?: {"host", "port"?,
@@ -318,18 +320,24 @@ extern const struct bw_sim_var bw_project_sim_vars[];
 extern const size_t bw_project_sim_var_count;
 
 /* Input validation of writes (a writable tag's "validate", SR 3.5),
- * checked by the engine's one write path after type and range:
+ * checked by the engine's one write path after type and range, in the
+ * order allowed, when, max_change (every key optional):
  *   "max_change": {"amount" > 0, "seconds" 1..86400}: within any window
- *     of that many seconds, starting at the first write after the last
- *     window ended, a write may not move the value more than amount away
- *     from the tag's value at the window's start (int and float tags);
- *   "allowed": [values of the tag's type] (1..64, distinct): the value
- *     must be one of them;
+ *     of that many seconds, starting at the first accepted write after
+ *     the last window ended, a write may not move the value more than
+ *     amount away from the tag's value at the window's start (int and
+ *     float tags; a memory tag needs "initial", as a bad value is no
+ *     reference);
+ *   "allowed": [values of the tag's type] (1..64, distinct, within min
+ *     and max; strings at most 255 bytes): the value must be one of them;
  *   "when": [ {"tag", "op": "=="|"!="|"<"|"<="|">"|">=", "value"} ]
  *     (1..8): each condition must hold on the other tag's current value,
- *     which must be of good quality (bool and string tags: == and !=
- *     only; the value is of that tag's type).
- * A refused write names the rule ("validate.when[0]: ..."). */
+ *     which must be of good quality. "tag" names another tag (not the
+ *     tag itself; it may come later in the file); bool and string tags
+ *     take == and != only; the value is of that tag's type (a float
+ *     tag's may be an integer).
+ * A refused write names the rule ("validate.when[0]: ..."). Arrays and
+ * strings belong to the project. */
 enum bw_rule_op { BW_RULE_EQ = 0, BW_RULE_NE, BW_RULE_LT, BW_RULE_LE, BW_RULE_GT, BW_RULE_GE };
 
 #define BW_PROJECT_MAX_ALLOWED 64u
@@ -352,7 +360,8 @@ struct bw_project_write_rules {
 };
 
 /* Deterministic output (SR 3.6): a writable device tag's "failsafe":
- *   {"value" (the tag's type, within its range), "on": ["comm_loss",
+ *   {"value" (the tag's type, within its range, and one of
+ *    validate.allowed when that is given), "on": ["comm_loss",
  *    "shutdown", "integrity_violation", "island_mode"] (1..4, distinct),
  *    "comm_loss_ms" 100..3600000 (default 10000; only with comm_loss)}
  * When one of the events occurs the driver writes value to the device and
@@ -367,7 +376,7 @@ enum bw_failsafe_event {
 struct bw_project_failsafe {
     uint32_t events;       /* enum bw_failsafe_event bits; 0: no fail-safe value */
     struct bw_value value; /* strings belong to the project */
-    uint32_t comm_loss_ms;
+    uint32_t comm_loss_ms; /* 0 unless events has BW_FAILSAFE_COMM_LOSS */
 };
 
 struct bw_project_tag {

@@ -182,6 +182,7 @@ _Static_assert(BW_ARRAY_LEN(tag_fields) <= PJ_FIELDS_MAX, "fields fit struct pj_
 static void tag_init(void *elem)
 {
     struct bw_project_tag *tag = elem;
+    tag->type = PJ_TYPE_UNSET;
     tag->device = SIZE_MAX;
     tag->scan_class = SIZE_MAX;
     tag->access.read_level = 1;
@@ -191,7 +192,7 @@ static void tag_init(void *elem)
     tag->sim_var = SIZE_MAX;
 }
 
-static bool initial_in_range(struct pj_ctx *ctx, const struct bw_project_tag *tag, double v)
+static bool value_in_range(struct pj_ctx *ctx, const struct bw_project_tag *tag, double v)
 {
     if (tag->has_min && tag->has_max && (v < tag->min || v > tag->max))
         pj_error(ctx, "must be between min (%.15g) and max (%.15g)", tag->min, tag->max);
@@ -204,10 +205,11 @@ static bool initial_in_range(struct pj_ctx *ctx, const struct bw_project_tag *ta
     return false;
 }
 
-/* The initial value of a memory tag, of the tag's type and range. */
-static void initial_parse(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t *v)
+/* A value of the tag's type and range: a memory tag's initial value, an
+ * allowed value or a fail-safe value. */
+bool pj_tag_value_parse(struct pj_ctx *ctx, const struct bw_project_tag *tag, json_t *v,
+                        struct bw_value *out)
 {
-    struct bw_value *out = &tag->initial;
     bool ok = false;
     out->type = tag->type;
     switch (tag->type) {
@@ -224,7 +226,7 @@ static void initial_parse(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t
             out->v.i = (int64_t)json_integer_value(v);
         else
             pj_error(ctx, "must be an integer (the tag is int)");
-        ok = ok && initial_in_range(ctx, tag, (double)out->v.i);
+        ok = ok && value_in_range(ctx, tag, (double)out->v.i);
         break;
     case BW_TYPE_FLOAT:
         ok = json_is_number(v);
@@ -232,7 +234,7 @@ static void initial_parse(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t
             out->v.f = json_number_value(v);
         else
             pj_error(ctx, "must be a number (the tag is float)");
-        ok = ok && initial_in_range(ctx, tag, out->v.f);
+        ok = ok && value_in_range(ctx, tag, out->v.f);
         break;
     case BW_TYPE_STRING:
         ok = json_is_string(v) && json_string_length(v) <= PJ_INITIAL_STRING_MAX;
@@ -247,7 +249,7 @@ static void initial_parse(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t
         }
         break;
     }
-    tag->has_initial = ok;
+    return ok;
 }
 
 static void tag_check_range(struct pj_ctx *ctx, struct bw_project_tag *tag,
@@ -287,7 +289,8 @@ static void tag_check(struct pj_ctx *ctx, void *dst, size_t index, const struct 
             pj_error_key(ctx, "scan_class", "is only for tags with a \"device\"");
         if (seen->value[TAG_INITIAL] && typed) {
             size_t saved = pj_path_push_key(ctx, "initial");
-            initial_parse(ctx, tag, seen->value[TAG_INITIAL]);
+            tag->has_initial =
+                pj_tag_value_parse(ctx, tag, seen->value[TAG_INITIAL], &tag->initial);
             pj_path_pop(ctx, saved);
         }
         return;

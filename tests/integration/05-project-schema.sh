@@ -23,7 +23,7 @@ fail() {
 }
 
 valid=("$FIX/valid/project.json" "$FIX/valid-security/project.json")
-for seed in minimal memory-tags sim-bound signals full audit security; do
+for seed in minimal memory-tags sim-bound signals full audit security write-rules; do
     valid+=("$ROOT/tests/fuzz/corpus/project/$seed.json")
 done
 if [ -f "$ROOT/examples/waterworks/project.json" ]; then
@@ -86,6 +86,8 @@ declare -A expected=(
     [area-zero]='tags[0].access.read.areas[0]: must be between 1 and 31'
     [bad-name]='tags[0].name: "Pump 1" is not a valid name'
     [device-initial]='tags[0].initial: is only for memory tags (tags without a "device")'
+    [failsafe-comm-loss-ms]='tags[0].failsafe.comm_loss_ms: is only allowed when "on" lists comm_loss'
+    [failsafe-memory-tag]='tags[0].failsafe: is only for writable device tags'
     [format-missing]='format: is required'
     [initial-type]='tags[0].initial: must be an integer (the tag is int)'
     [level-zero]='tags[0].access.write.level: must be between 1 and 9999'
@@ -98,6 +100,8 @@ declare -A expected=(
     [tank-area]='simulator.tanks[0].area_m2: must be greater than 0 and at most 1000000'
     [type-typo]='tags[0].type: "flaot" is not one of bool, int, float, string'
     [unknown-key]='tags[0].unti: unknown key'
+    [validate-max-change-bool]='tags[0].validate.max_change: is only for int and float tags'
+    [validate-read-only]='tags[0].validate: is only for writable tags'
     [write-approval-type]='tags[0].access.write.approval: must be true or false'
 )
 if [ -z "${BW_BIN:-}" ] || [ ! -x "$BW_BIN" ]; then

@@ -33,6 +33,15 @@
 #define AUDIT(a) "{'format':1,'name':'p','audit':{" a "}}"
 #define FWD(f) AUDIT("'forward':{" f "}")
 #define FWD_OK "'host':'collector.example','ca_file':'certs/ca.pem'"
+/* Write rules: a writable memory setpoint, pump and valve tags. */
+#define WR "'access':{'write':{'level':1,'areas':[1]}}"
+#define SP(x) "{'name':'SP','type':'float','min':0,'max':10,'initial':5," WR "," x "}"
+#define RUN "{'name':'P1.running','type':'bool','device':'plc1','address':'P1.running'," WR "}"
+#define VALVE(x)                                                                                   \
+    "{'name':'V1.pos','type':'float','min':0,'max':100,'device':'plc1','address':'V1.position'"    \
+    "," WR "," x "}"
+#define WHEN(c) SP("'validate':{'when':[" c "]}")
+#define FS(f) VALVE("'failsafe':{" f "}")
 
 struct bad_case {
     const char *name;
@@ -317,6 +326,132 @@ static const struct bad_case cases[] = {
      "audit.forward.client_cert", "must be a string"},
     {"audit_forward_key_empty", FWD(FWD_OK ",'client_cert':'c.pem','client_key':''"),
      "audit.forward.client_key", "must not be empty"},
+    /* write rules: validate */
+    {"validate_read_only", TAGS("{'name':'a','type':'int','validate':{'allowed':[1]}}"),
+     "tags[0].validate", "is only for writable tags"},
+    {"validate_not_object", TAGS(SP("'validate':[]")), "tags[0].validate", "must be an object"},
+    {"validate_unknown_key", TAGS(SP("'validate':{'allowd':[1]}")), "tags[0].validate.allowd",
+     "unknown key"},
+    {"max_change_on_bool",
+     TAGS("{'name':'b','type':'bool'," WR ",'validate':{'max_change':{'amount':1,'seconds':1}}}"),
+     "tags[0].validate.max_change", "is only for int and float tags"},
+    {"max_change_amount_zero", TAGS(SP("'validate':{'max_change':{'amount':0,'seconds':60}}")),
+     "tags[0].validate.max_change.amount", "must be greater than 0"},
+    {"max_change_seconds_high", TAGS(SP("'validate':{'max_change':{'amount':1,'seconds':86401}}")),
+     "tags[0].validate.max_change.seconds", "must be between 1 and 86400"},
+    {"max_change_seconds_missing", TAGS(SP("'validate':{'max_change':{'amount':1}}")),
+     "tags[0].validate.max_change.seconds", "is required"},
+    {"max_change_unknown_key",
+     TAGS(SP("'validate':{'max_change':{'amount':1,'seconds':1,'per':'s'}}")),
+     "tags[0].validate.max_change.per", "unknown key"},
+    {"max_change_memory_no_initial",
+     TAGS("{'name':'m','type':'int'," WR ",'validate':{'max_change':{'amount':1,'seconds':1}}}"),
+     "tags[0].validate.max_change",
+     "needs \"initial\" on a memory tag (its first write is measured from the tag's value)"},
+    {"allowed_empty", TAGS(SP("'validate':{'allowed':[]}")), "tags[0].validate.allowed",
+     "must have 1 to 64 values"},
+    {"allowed_not_array", TAGS(SP("'validate':{'allowed':1}")), "tags[0].validate.allowed",
+     "must be an array"},
+    {"allowed_type", TAGS(SP("'validate':{'allowed':[1,'2']}")), "tags[0].validate.allowed[1]",
+     "must be a number (the tag is float)"},
+    {"allowed_range", TAGS(SP("'validate':{'allowed':[11]}")), "tags[0].validate.allowed[0]",
+     "must be between min (0) and max (10)"},
+    {"allowed_duplicate", TAGS(SP("'validate':{'allowed':[1,2.5,2.5]}")),
+     "tags[0].validate.allowed[2]", "duplicate value (first used at tags[0].validate.allowed[1])"},
+    {"allowed_bool_type", TAGS("{'name':'b','type':'bool'," WR ",'validate':{'allowed':[1]}}"),
+     "tags[0].validate.allowed[0]", "must be true or false (the tag is bool)"},
+    {"allowed_int_real", TAGS("{'name':'i','type':'int'," WR ",'validate':{'allowed':[1.5]}}"),
+     "tags[0].validate.allowed[0]", "must be an integer (the tag is int)"},
+    {"allowed_string_duplicate",
+     TAGS("{'name':'s','type':'string'," WR ",'validate':{'allowed':['a','b','a']}}"),
+     "tags[0].validate.allowed[2]", "duplicate value (first used at tags[0].validate.allowed[0])"},
+    {"when_empty", TAGS(WHEN("")), "tags[0].validate.when", "must have 1 to 8 conditions"},
+    {"when_too_many",
+     TAGS(RUN "," WHEN("{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true},"
+                       "{'tag':'P1.running','op':'==','value':true}")),
+     "tags[1].validate.when", "must have 1 to 8 conditions"},
+    {"when_not_object", TAGS(RUN "," WHEN("'P1.running'")), "tags[1].validate.when[0]",
+     "must be an object"},
+    {"when_no_tag", TAGS(WHEN("{'tag':'P1.running','op':'==','value':true}")),
+     "tags[0].validate.when[0].tag", "no tag named \"P1.running\""},
+    {"when_tag_missing", TAGS(RUN "," WHEN("{'op':'==','value':true}")),
+     "tags[1].validate.when[0].tag", "is required"},
+    {"when_tag_not_name", TAGS(RUN "," WHEN("{'tag':'P1 running','op':'==','value':true}")),
+     "tags[1].validate.when[0].tag",
+     "\"P1 running\" is not a valid name (letters, digits, _ and . only, starting with a letter)"},
+    {"when_op_typo", TAGS(RUN "," WHEN("{'tag':'P1.running','op':'=','value':true}")),
+     "tags[1].validate.when[0].op", "\"=\" is not one of ==, !=, <, <=, >, >="},
+    {"when_op_missing", TAGS(RUN "," WHEN("{'tag':'P1.running','value':true}")),
+     "tags[1].validate.when[0].op", "is required"},
+    {"when_value_missing", TAGS(RUN "," WHEN("{'tag':'P1.running','op':'=='}")),
+     "tags[1].validate.when[0].value", "is required"},
+    {"when_unknown_key", TAGS(RUN "," WHEN("{'tag':'P1.running','op':'==','value':true,'x':1}")),
+     "tags[1].validate.when[0].x", "unknown key"},
+    {"when_self", TAGS(WHEN("{'tag':'SP','op':'>','value':1}")), "tags[0].validate.when[0].tag",
+     "must name another tag, not the tag itself"},
+    /* the named tag comes later in the array */
+    {"when_value_bool", TAGS(WHEN("{'tag':'P1.running','op':'==','value':1}") "," RUN),
+     "tags[0].validate.when[0].value", "must be true or false (tag P1.running is bool)"},
+    {"when_order_on_bool", TAGS(WHEN("{'tag':'P1.running','op':'<','value':true}") "," RUN),
+     "tags[0].validate.when[0].op",
+     "\"<\" is only for int and float tags (tag P1.running is bool)"},
+    {"when_value_int", TAGS(WHEN("{'tag':'N','op':'>=','value':1.5}") ",{'name':'N','type':'int'}"),
+     "tags[0].validate.when[0].value", "must be an integer (tag N is int)"},
+    {"when_value_float",
+     TAGS(WHEN("{'tag':'T1.level','op':'<','value':'high'}") ",{'name':'T1.level','type':'float'}"),
+     "tags[0].validate.when[0].value", "must be a number (tag T1.level is float)"},
+    {"when_value_string",
+     TAGS(WHEN("{'tag':'Mode','op':'==','value':null}") ","
+                                                        "{'name':'Mode','type':'string'}"),
+     "tags[0].validate.when[0].value", "must be a string (tag Mode is string)"},
+    /* write rules: failsafe */
+    {"failsafe_memory_tag", TAGS(SP("'failsafe':{'value':0,'on':['shutdown']}")),
+     "tags[0].failsafe", "is only for writable device tags"},
+    {"failsafe_read_only",
+     TAGS("{'name':'L','type':'float','device':'plc1','address':'T1.level',"
+          "'failsafe':{'value':0,'on':['shutdown']}}"),
+     "tags[0].failsafe", "is only for writable device tags"},
+    {"failsafe_not_object", TAGS(VALVE("'failsafe':true")), "tags[0].failsafe",
+     "must be an object"},
+    {"failsafe_unknown_key", TAGS(FS("'value':0,'on':['shutdown'],'delay_ms':5")),
+     "tags[0].failsafe.delay_ms", "unknown key"},
+    {"failsafe_value_missing", TAGS(FS("'on':['shutdown']")), "tags[0].failsafe.value",
+     "is required"},
+    {"failsafe_value_type", TAGS(FS("'value':'closed','on':['shutdown']")),
+     "tags[0].failsafe.value", "must be a number (the tag is float)"},
+    {"failsafe_value_range", TAGS(FS("'value':120,'on':['shutdown']")), "tags[0].failsafe.value",
+     "must be between min (0) and max (100)"},
+    {"failsafe_value_bool",
+     TAGS("{'name':'P1.running','type':'bool','device':'plc1','address':"
+          "'P1.running'," WR ",'failsafe':{'value':0,'on':['shutdown']}}"),
+     "tags[0].failsafe.value", "must be true or false (the tag is bool)"},
+    {"failsafe_value_not_allowed",
+     TAGS(VALVE("'validate':{'allowed':[0,50,100]},'failsafe':{'value':20,'on':['shutdown']}")),
+     "tags[0].failsafe.value", "must be one of validate.allowed"},
+    {"failsafe_on_missing", TAGS(FS("'value':0")), "tags[0].failsafe.on", "is required"},
+    {"failsafe_on_empty", TAGS(FS("'value':0,'on':[]")), "tags[0].failsafe.on",
+     "must list at least one event"},
+    {"failsafe_on_not_array", TAGS(FS("'value':0,'on':'shutdown'")), "tags[0].failsafe.on",
+     "must be an array"},
+    {"failsafe_on_unknown", TAGS(FS("'value':0,'on':['comms_loss']")), "tags[0].failsafe.on[0]",
+     "\"comms_loss\" is not one of comm_loss, shutdown, integrity_violation, island_mode"},
+    {"failsafe_on_twice", TAGS(FS("'value':0,'on':['shutdown','comm_loss','shutdown']")),
+     "tags[0].failsafe.on[2]", "\"shutdown\" is listed twice"},
+    {"failsafe_on_not_string", TAGS(FS("'value':0,'on':[1]")), "tags[0].failsafe.on[0]",
+     "must be a string"},
+    {"failsafe_comm_loss_ms_low", TAGS(FS("'value':0,'on':['comm_loss'],'comm_loss_ms':99")),
+     "tags[0].failsafe.comm_loss_ms", "must be between 100 and 3600000"},
+    {"failsafe_comm_loss_ms_high", TAGS(FS("'value':0,'on':['comm_loss'],'comm_loss_ms':3600001")),
+     "tags[0].failsafe.comm_loss_ms", "must be between 100 and 3600000"},
+    {"failsafe_comm_loss_ms_without", TAGS(FS("'value':0,'on':['shutdown'],'comm_loss_ms':500")),
+     "tags[0].failsafe.comm_loss_ms", "is only allowed when \"on\" lists comm_loss"},
 };
 
 static int parse_errors(const char *text, struct bw_project_errors *errors)

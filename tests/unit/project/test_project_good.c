@@ -337,6 +337,110 @@ static void test_load_missing_file(void **state)
     assert_int_equal(bw_project_parse(NULL, 1, &p, &errors), BW_EINVAL);
 }
 
+/* Every write rule and fail-safe key (the fuzz seed that uses them all). */
+static struct bw_project *parse_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char data[16384];
+    size_t len = fread(data, 1, sizeof(data), f);
+    assert_true(len > 0 && len < sizeof(data));
+    fclose(f);
+    struct bw_project *p = NULL;
+    struct bw_project_errors errors = {0};
+    int rc = bw_project_parse(data, len, &p, &errors);
+    if (rc != BW_OK)
+        pt_dump(&errors);
+    assert_int_equal(rc, BW_OK);
+    bw_project_errors_clear(&errors);
+    /* The project keeps copies: nothing may point into the text. */
+    memset(data, 0, sizeof(data));
+    return p;
+}
+
+static size_t tag_index(const struct bw_project *p, const char *name)
+{
+    return (size_t)(tag_named(p, name) - p->tags);
+}
+
+static void expect_condition(const struct bw_project *p, const struct bw_project_condition *c,
+                             const char *tag, enum bw_rule_op op, enum bw_type type)
+{
+    assert_int_equal(c->tag, tag_index(p, tag));
+    assert_int_equal(c->op, op);
+    assert_int_equal(c->value.type, type);
+}
+
+static void test_write_rules(void **state)
+{
+    (void)state;
+    struct bw_project *p = parse_file("tests/fuzz/corpus/project/write-rules.json");
+
+    const struct bw_project_tag *t = tag_named(p, "Intake.Run");
+    assert_false(t->rules.has_max_change);
+    assert_null(t->rules.allowed);
+    assert_int_equal(t->rules.when_count, 2);
+    expect_condition(p, &t->rules.when[0], "Clear.Level", BW_RULE_LT, BW_TYPE_FLOAT);
+    assert_true(t->rules.when[0].value.v.f == 4.5);
+    expect_condition(p, &t->rules.when[1], "Mode", BW_RULE_EQ, BW_TYPE_STRING);
+    assert_int_equal(t->rules.when[1].value.len, 4);
+    assert_memory_equal(t->rules.when[1].value.v.s, "auto", 4);
+    assert_int_equal(t->failsafe.events, BW_FAILSAFE_COMM_LOSS | BW_FAILSAFE_SHUTDOWN);
+    assert_int_equal(t->failsafe.value.type, BW_TYPE_BOOL);
+    assert_false(t->failsafe.value.v.b);
+    assert_int_equal(t->failsafe.comm_loss_ms, 5000);
+
+    t = tag_named(p, "Outlet.Position");
+    assert_true(t->rules.has_max_change);
+    assert_true(t->rules.max_change == 10);
+    assert_int_equal(t->rules.change_seconds, 60);
+    assert_int_equal(t->rules.when_count, 1);
+    expect_condition(p, &t->rules.when[0], "Intake.Run", BW_RULE_NE, BW_TYPE_BOOL);
+    assert_false(t->rules.when[0].value.v.b);
+    assert_int_equal(t->failsafe.events, BW_FAILSAFE_INTEGRITY_VIOLATION | BW_FAILSAFE_ISLAND_MODE);
+    assert_true(t->failsafe.value.type == BW_TYPE_FLOAT && t->failsafe.value.v.f == 0);
+    assert_int_equal(t->failsafe.comm_loss_ms, 0); /* not on comm_loss */
+
+    t = tag_named(p, "Doser.Rate");
+    assert_int_equal(t->rules.allowed_count, 4);
+    assert_int_equal(t->rules.allowed[2].type, BW_TYPE_FLOAT);
+    assert_true(t->rules.allowed[1].v.f == 25 && t->rules.allowed[2].v.f == 50.5);
+    assert_int_equal(t->failsafe.events, BW_FAILSAFE_COMM_LOSS);
+    assert_int_equal(t->failsafe.comm_loss_ms, 10000); /* the default */
+    /* Aligned for any type (pj_pool_alloc). */
+    assert_int_equal((uintptr_t)t->rules.allowed % _Alignof(max_align_t), 0);
+
+    t = tag_named(p, "Mode");
+    assert_int_equal(t->rules.allowed_count, 3);
+    assert_int_equal(t->rules.allowed[1].type, BW_TYPE_STRING);
+    assert_int_equal(t->rules.allowed[1].len, 6);
+    assert_memory_equal(t->rules.allowed[1].v.s, "manual", 6);
+    assert_int_equal(t->failsafe.events, 0);
+
+    t = tag_named(p, "Setpoint");
+    assert_true(t->rules.has_max_change && t->rules.max_change == 20);
+    assert_int_equal(t->rules.change_seconds, 30);
+    assert_int_equal(t->rules.allowed_count, 6);
+    assert_int_equal(t->rules.allowed[5].type, BW_TYPE_INT);
+    assert_int_equal(t->rules.allowed[5].v.i, 100);
+    assert_int_equal(t->rules.when_count, 3);
+    expect_condition(p, &t->rules.when[0], "Batch", BW_RULE_GE, BW_TYPE_INT);
+    assert_int_equal(t->rules.when[0].value.v.i, 2);
+    expect_condition(p, &t->rules.when[1], "Mode", BW_RULE_NE, BW_TYPE_STRING);
+    assert_memory_equal(t->rules.when[1].value.v.s, "off", 3);
+    /* A float tag's condition takes an integer as a number. */
+    expect_condition(p, &t->rules.when[2], "Clear.Level", BW_RULE_GT, BW_TYPE_FLOAT);
+    assert_true(t->rules.when[2].value.v.f == 1);
+
+    /* Tags without rules have none. */
+    t = tag_named(p, "Clear.Level");
+    assert_false(t->rules.has_max_change);
+    assert_null(t->rules.allowed);
+    assert_null(t->rules.when);
+    assert_int_equal(t->failsafe.events, 0);
+    bw_project_free(p);
+}
+
 /* The example plant another part of the tree ships; absent: skipped. */
 static void test_waterworks_example(void **state)
 {
@@ -360,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_dotted_element_names),
         cmocka_unit_test(test_vocabularies),
         cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_write_rules),
         cmocka_unit_test(test_waterworks_example),
     };
     return cmocka_run_group_tests_name("project_good", tests, NULL, NULL);

@@ -285,6 +285,24 @@ static void test_alloc_failure_bad(void **state)
     free(data);
 }
 
+/* Write rules keep their arrays and pending conditions in the pool; a
+ * failure anywhere, in a good project or one full of rule errors, must
+ * unwind as well. */
+static void test_alloc_failure_write_rules(void **state)
+{
+    (void)state;
+    static const char *const seeds[][2] = {
+        {"tests/fuzz/corpus/project/write-rules.json", "ok"},
+        {"tests/fuzz/corpus/project/bad-write-rules.json", "bad"},
+    };
+    for (size_t i = 0; i < BW_ARRAY_LEN(seeds); i++) {
+        size_t len;
+        char *data = read_all(seeds[i][0], &len);
+        alloc_loop_min(data, len, strcmp(seeds[i][1], "ok") == 0 ? BW_OK : BW_EMALFORMED, 3);
+        free(data);
+    }
+}
+
 /* The audit section allocates its forwarding settings apart from the
  * arrays; a failure there must unwind as well. A small project: the box,
  * the string pool and the forwarding settings are all it allocates. */
@@ -329,11 +347,17 @@ static void test_alloc_failure_load(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_too_large),    cmocka_unit_test(test_parse_too_many_values),
-        cmocka_unit_test(test_load_too_large),     cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_tag_count_limit),    cmocka_unit_test(test_other_count_limits),
-        cmocka_unit_test(test_alloc_failure_good), cmocka_unit_test(test_alloc_failure_bad),
-        cmocka_unit_test(test_alloc_failure_load), cmocka_unit_test(test_alloc_failure_audit),
+        cmocka_unit_test(test_parse_too_large),
+        cmocka_unit_test(test_parse_too_many_values),
+        cmocka_unit_test(test_load_too_large),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_tag_count_limit),
+        cmocka_unit_test(test_other_count_limits),
+        cmocka_unit_test(test_alloc_failure_good),
+        cmocka_unit_test(test_alloc_failure_bad),
+        cmocka_unit_test(test_alloc_failure_load),
+        cmocka_unit_test(test_alloc_failure_audit),
+        cmocka_unit_test(test_alloc_failure_write_rules),
     };
     return cmocka_run_group_tests_name("project_limits", tests, NULL, NULL);
 }
