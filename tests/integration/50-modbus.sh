@@ -6,7 +6,8 @@
 # counters; an operator write through the control socket reaches the
 # device's register and is audited with the user and the old and new
 # values; a write the device refuses is answered with what failed and
-# where, and audited as a failure; when the server goes away the device
+# where, and audited as a failure; a write that breaks a validation rule
+# of the project is refused with the rule and audited; when the server goes away the device
 # turns failed, its tags bad, and the audit trail records the loss, then
 # the recovery when it returns; and an output with a shutdown fail-safe
 # value is driven to it when the daemon stops.
@@ -41,6 +42,11 @@ cat >"$PROJECT/project.json" <<JSON
    "access": {"write": {"level": 1, "areas": [1]}}},
   {"name": "bad", "type": "int", "device": "plc", "address": "holding:99",
    "access": {"write": {"level": 1, "areas": [1]}}},
+  {"name": "mode", "type": "int", "device": "plc", "address": "holding:5",
+   "access": {"write": {"level": 1, "areas": [1]}}, "validate": {"allowed": [1, 2, 3]}},
+  {"name": "heater", "type": "int", "device": "plc", "address": "holding:20",
+   "access": {"write": {"level": 1, "areas": [1]}},
+   "failsafe": {"value": 0, "on": ["shutdown", "comm_loss"], "comm_loss_ms": 100}},
   {"name": "level", "type": "float", "device": "plc", "address": "holding:10",
    "modbus": {"type": "uint16", "scale": {"raw_min": 0, "raw_max": 1000, "eu_min": 0, "eu_max": 10}}}
  ]}
@@ -86,6 +92,16 @@ row=$(sql "SELECT result || '|' || details FROM records WHERE type='tag.write_re
 grep -q '"tag":"bad"' <<<"$row" || fail "the refused write is not on record: $row"
 pass "a write that cannot be encoded is refused with the reason and audited"
 
+expect_status 1 "write against a rule" "$BW_BIN" tag write --state "$STATE" mode 7
+expect_output "refused by validate.allowed: 7 is not one of the allowed values \(1, 2, 3\)" \
+    "the refusal names the rule"
+row=$(sql "SELECT category || '|' || details FROM records WHERE type='tag.write_refused' AND details LIKE '%\"tag\":\"mode\"%'")
+grep -q '^2|.*validate.allowed' <<<"$row" || fail "the rule's refusal is not a request error on record: $row"
+expect_status 0 "write by the rules" "$BW_BIN" tag write --state "$STATE" mode 2
+pass "a write against a validation rule is refused with the rule and audited"
+
+expect_status 0 "heater on" "$BW_BIN" tag write --state "$STATE" heater 55
+
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 ok=""
@@ -110,5 +126,34 @@ done
 [ -n "$ok" ] || fail "the recovery is not on record"
 pass "recovery is audited"
 
+# The heater's comm_loss fail-safe fired while the server was away and
+# was written as soon as it answered again.
+[ "$(sql "SELECT count(*) FROM records WHERE type='failsafe.triggered' AND details LIKE '%\"tag\":\"heater\"%'")" -ge 1 ] \
+    || fail "the comm_loss fail-safe is not on record"
+ok=""
+for _ in $(seq 1 50); do
+    if [ "$(sql "SELECT count(*) FROM records WHERE type='failsafe.confirmed'")" -ge 1 ]; then ok=1; break; fi
+    sleep 0.1
+done
+[ -n "$ok" ] || fail "the fail-safe value was not confirmed"
+expect_status 0 "heater on again" "$BW_BIN" tag write --state "$STATE" heater 60
+
+# Reads holding register $1 of the server with a raw Modbus TCP request.
+read_holding() {
+    python3 - "$PORT" "$1" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(struct.pack(">HHHBBHH", 7, 0, 6, 1, 3, int(sys.argv[2]), 1))
+r = b""
+while len(r) < 11:
+    r += s.recv(11 - len(r))
+print(struct.unpack(">H", r[9:11])[0])
+PY
+}
+[ "$(read_holding 20)" = 60 ] || fail "the heater is not at 60 before the stop"
 stop_daemon "$DAEMON_PID" TERM
+[ "$(read_holding 20)" = 0 ] || fail "the heater was not driven to its fail-safe value at shutdown"
+[ "$(sql "SELECT count(*) FROM records WHERE type='failsafe.confirmed'")" -ge 2 ] \
+    || fail "the shutdown fail-safe is not on record"
+pass "fail-safe values on communication loss and at shutdown, on record"
 expect_status 0 "audit verify" "$BW_BIN" audit verify --state "$STATE"
