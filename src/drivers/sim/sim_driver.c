@@ -71,6 +71,8 @@ struct sim_binding {
     size_t index; /* element index within its kind */
     size_t group; /* index into sim_driver.groups */
     bool writable;
+    const struct bw_project_failsafe *failsafe; /* the tag's; events 0: none */
+    const char *name;                           /* the tag's */
     bool dirty; /* driver thread: written, publish on the next cycle */
     /* Guarded by sim_driver.lock: */
     bool pending;
@@ -109,6 +111,10 @@ struct sim_driver {
 
     _Atomic int state;
     _Atomic uint64_t cycles, updates, writes, queue_full;
+
+    const char *device;          /* the device's name */
+    bw_driver_event_fn on_event; /* set before start */
+    void *event_ctx;
 };
 
 /* ---- binding ---------------------------------------------------------- */
@@ -190,6 +196,8 @@ static int bind_tag(struct sim_driver *d, const struct bw_project_tag *t, struct
     b->index = t->sim_index;
     b->group = group_for(d, p->scan_classes[t->scan_class].period_ms);
     b->writable = t->access.writable;
+    b->failsafe = &t->failsafe;
+    b->name = t->name;
     if (b->writable && !var_writable(b->var))
         return BW_EINVAL;
     return BW_OK;
@@ -305,6 +313,7 @@ static int sim_create(const struct bw_project *project, size_t device, struct bw
     d->core = core;
     d->project = project;
     d->seed = project->devices[device].sim_seed;
+    d->device = project->devices[device].name;
     atomic_init(&d->state, BW_DRIVER_STOPPED);
     int rc = project->devices[device].scan_class < project->scan_class_count ? BW_OK : BW_EINVAL;
     if (!rc)
@@ -569,17 +578,60 @@ static int sim_start(void *impl)
     return BW_OK;
 }
 
+static void sim_event(struct sim_driver *d, enum bw_driver_event_kind kind,
+                      const struct sim_binding *b, const char *detail)
+{
+    if (!d->on_event)
+        return;
+    struct bw_driver_event ev = {.kind = kind,
+                                 .device = d->device,
+                                 .tag = b->name,
+                                 .detail = detail,
+                                 .value = &b->failsafe->value};
+    d->on_event(d->event_ctx, &ev);
+}
+
+/* The simulated process takes a fail-safe value as it takes an operator
+ * write: it is applied on the driver thread's next step (or at once when
+ * the thread has stopped), and it cannot fail. */
+static void sim_failsafe(void *impl, enum bw_failsafe_event event)
+{
+    struct sim_driver *d = impl;
+    static const char *const names[] = {"communication loss", "shutdown", "integrity violation",
+                                        "island mode"};
+    unsigned bit = (unsigned)__builtin_ctz((unsigned)event);
+    const char *why = bit < BW_ARRAY_LEN(names) ? names[bit] : "?";
+    for (size_t i = 0; i < d->binding_count; i++) {
+        struct sim_binding *b = &d->bindings[i];
+        if (!(b->failsafe->events & (uint32_t)event))
+            continue;
+        sim_event(d, BW_DRIVER_EV_FAILSAFE_TRIGGERED, b, why);
+        struct bw_write_error err;
+        if (sim_write(b, b->tag, &b->failsafe->value, &err) == BW_OK)
+            sim_event(d, BW_DRIVER_EV_FAILSAFE_WRITTEN, b, "applied by the simulator");
+    }
+}
+
+static void sim_set_events(void *impl, bw_driver_event_fn fn, void *ctx)
+{
+    struct sim_driver *d = impl;
+    d->on_event = fn;
+    d->event_ctx = ctx;
+}
+
 static void sim_stop(void *impl)
 {
     struct sim_driver *d = impl;
     if (!d->thread_running)
         return;
+    sim_failsafe(d, BW_FAILSAFE_SHUTDOWN);
     pthread_mutex_lock(&d->lock);
     d->stop = true;
     pthread_cond_signal(&d->wake);
     pthread_mutex_unlock(&d->lock);
     pthread_join(d->thread, NULL);
     d->thread_running = false;
+    writes_apply(d); /* the shutdown fail-safe values, into the model */
     atomic_store(&d->state, BW_DRIVER_STOPPED);
 }
 
@@ -590,4 +642,6 @@ const struct bw_driver_ops bw_driver_sim_ops = {
     .stop = sim_stop,
     .destroy = sim_destroy,
     .status = sim_status,
+    .set_events = sim_set_events,
+    .failsafe = sim_failsafe,
 };

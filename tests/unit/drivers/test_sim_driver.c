@@ -269,6 +269,46 @@ static void test_write_pump_fills_tank(void **state)
     plant_stop(&f);
 }
 
+static int failsafe_events[4];
+
+static void count_event(void *ctx, const struct bw_driver_event *ev)
+{
+    (void)ctx;
+    if ((size_t)ev->kind < 4)
+        failsafe_events[ev->kind]++;
+}
+
+/* The simulated process takes fail-safe values like writes: an
+ * integrity violation stops the pump that names it, and the events are
+ * reported; another event leaves it alone. */
+static void test_failsafe(void **state)
+{
+    (void)state;
+    struct fixture f;
+    plant_build(&f, 20, 100);
+    f.tags[2].failsafe.events = BW_FAILSAFE_INTEGRITY_VIOLATION | BW_FAILSAFE_SHUTDOWN;
+    f.tags[2].failsafe.value = (struct bw_value){.type = BW_TYPE_BOOL, .v.b = false};
+    memset(failsafe_events, 0, sizeof(failsafe_events));
+    struct bw_core_config config = {0};
+    assert_int_equal(bw_core_new(f.defs, f.project.tag_count, &config, &f.core), BW_OK);
+    assert_int_equal(bw_driver_new(&f.project, 0, f.core, &f.driver), BW_OK);
+    bw_driver_set_events(f.driver, count_event, NULL);
+    assert_int_equal(bw_core_start(f.core), BW_OK);
+    assert_int_equal(bw_driver_start(f.driver), BW_OK);
+    struct bw_value on = {.type = BW_TYPE_BOOL, .v.b = true};
+    assert_int_equal(write_value(&f, "P1.Run", on), BW_OK);
+    (void)tag_wait(&f, "P1.Run", 1);
+    bw_driver_failsafe(f.driver, BW_FAILSAFE_ISLAND_MODE);
+    assert_int_equal(failsafe_events[BW_DRIVER_EV_FAILSAFE_TRIGGERED], 0);
+    bw_driver_failsafe(f.driver, BW_FAILSAFE_INTEGRITY_VIOLATION);
+    (void)tag_wait(&f, "P1.Run", 0);
+    assert_int_equal(failsafe_events[BW_DRIVER_EV_FAILSAFE_TRIGGERED], 1);
+    assert_int_equal(failsafe_events[BW_DRIVER_EV_FAILSAFE_WRITTEN], 1);
+    bw_driver_stop(f.driver); /* shutdown: reported too */
+    assert_int_equal(failsafe_events[BW_DRIVER_EV_FAILSAFE_WRITTEN], 2);
+    plant_stop(&f);
+}
+
 static void test_stop_is_prompt(void **state)
 {
     (void)state;
@@ -446,6 +486,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tags_become_good),
         cmocka_unit_test(test_write_pump_fills_tank),
+        cmocka_unit_test(test_failsafe),
         cmocka_unit_test(test_stop_is_prompt),
         cmocka_unit_test(test_queue_full_counted),
         cmocka_unit_test(test_new_rejects_bad_bindings),
