@@ -23,7 +23,7 @@ fail() {
 }
 
 valid=("$FIX/valid/project.json" "$FIX/valid-security/project.json")
-for seed in minimal memory-tags sim-bound signals full audit security write-rules; do
+for seed in minimal memory-tags sim-bound signals full audit security write-rules modbus; do
     valid+=("$ROOT/tests/fuzz/corpus/project/$seed.json")
 done
 if [ -f "$ROOT/examples/waterworks/project.json" ]; then
@@ -92,6 +92,8 @@ declare -A expected=(
     [initial-type]='tags[0].initial: must be an integer (the tag is int)'
     [level-zero]='tags[0].access.write.level: must be between 1 and 9999'
     [min-on-bool]='tags[0].min: is only for int and float tags'
+    [modbus-map-unknown-key]='tags[0].modbus.order: unknown key'
+    [modbus-no-host]='devices[0].parameters.host: is required'
     [security-argon2-low]='security.password.argon2.memory_kib: is below the minimum of 19456'
     [security-ldap-scheme]='security.ldap.url: must start with "ldap://" when tls is "starttls"'
     [security-permission]='security.roles[0].permissions[1]: "tag.wrte" is not one of'
