@@ -52,13 +52,22 @@ static const struct pj_field root_fields[] = {
      .object = &pj_security_spec},
 };
 
-/* Rules that name other tags resolve once every tag is known. */
+/* Rules that name other tags resolve once every tag is known; the
+ * bound on field devices needs every device. */
 static void root_check(struct pj_ctx *ctx, void *dst, size_t index, const struct pj_seen *seen)
 {
     (void)dst;
     (void)index;
     (void)seen;
     pj_tag_rules_resolve(ctx);
+    size_t field = 0;
+    for (size_t i = 0; ctx->project && i < ctx->project->device_count; i++)
+        field += ctx->project->devices[i].driver == BW_DRIVER_MODBUS;
+    if (field > BW_PROJECT_MAX_FIELD_DEVICES)
+        pj_error_key(ctx, "devices",
+                     "has %zu modbus devices; at most %u are allowed (each is polled by a "
+                     "thread of its own)",
+                     field, BW_PROJECT_MAX_FIELD_DEVICES);
 }
 
 static const struct pj_object_spec root_spec = {root_fields, BW_ARRAY_LEN(root_fields), root_check};

@@ -127,6 +127,8 @@
 #define BW_PROJECT_MAX_JSON_VALUES 5000000u
 #define BW_PROJECT_MAX_TAGS 100000u
 #define BW_PROJECT_MAX_DEVICES 1024u
+/* Each field device is polled by a thread of its own: a bound on those. */
+#define BW_PROJECT_MAX_FIELD_DEVICES 256u
 #define BW_PROJECT_MAX_SCAN_CLASSES 64u
 #define BW_PROJECT_MAX_SIM_ELEMENTS 1024u
 #define BW_PROJECT_MAX_ERRORS 200u

@@ -272,6 +272,31 @@ static void test_string_longer_than_device_reads(void **state)
     bw_project_errors_clear(&errors);
 }
 
+static void test_field_device_bound(void **state)
+{
+    (void)state;
+    size_t size = 300 * 160 + 256;
+    char *text = malloc(size);
+    assert_non_null(text);
+    size_t len = (size_t)snprintf(text, size,
+                                  "{\"format\":1,\"name\":\"p\",\"scan_classes\":[{\"name\":"
+                                  "\"f\",\"period_ms\":10}],\"devices\":[");
+    for (int i = 0; i < 257; i++)
+        len += (size_t)snprintf(text + len, size - len,
+                                "%s{\"name\":\"d%d\",\"driver\":\"modbus\",\"scan_class\":"
+                                "\"f\",\"parameters\":{\"host\":\"h\"}}",
+                                i ? "," : "", i);
+    snprintf(text + len, size - len, "]}");
+    struct bw_project *p = NULL;
+    struct bw_project_errors errors = {0};
+    assert_int_equal(bw_project_parse(text, strlen(text), &p, &errors), BW_EMALFORMED);
+    pt_expect(&errors, "devices",
+              "has 257 modbus devices; at most 256 are allowed (each is polled by a thread of its "
+              "own)");
+    bw_project_errors_clear(&errors);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_maps),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_string_longer_than_device_reads),
+        cmocka_unit_test(test_field_device_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
