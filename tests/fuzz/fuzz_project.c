@@ -32,6 +32,12 @@ static void check_project(const struct bw_project *p)
         }
         if (t->device >= p->device_count || t->scan_class >= p->scan_class_count || !t->address)
             abort();
+        if (p->devices[t->device].driver == BW_DRIVER_MODBUS) {
+            const struct bw_project_modbus_map *m = &t->modbus;
+            if (m->count == 0 || (uint32_t)m->address + m->count > 65536u)
+                abort();
+            continue;
+        }
         if (t->sim_var >= bw_project_sim_var_count)
             abort();
         const struct bw_sim_var *v = &bw_project_sim_vars[t->sim_var];
