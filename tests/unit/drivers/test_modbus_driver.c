@@ -291,9 +291,9 @@ static char *many_tags(size_t n, size_t stride)
     assert_non_null(out);
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(out + len,
-                               "%s{'name':'t%zu','type':'int','device':'plc','address':'holding:%zu'}",
-                               i ? "," : "", i, i * stride);
+        len += (size_t)sprintf(
+            out + len, "%s{'name':'t%zu','type':'int','device':'plc','address':'holding:%zu'}",
+            i ? "," : "", i, i * stride);
     return out;
 }
 
@@ -435,9 +435,8 @@ static void test_writes_with_read_back(void **state)
     fx_run(&f);
     WAIT_FOR(tag_good(&f, "sp"));
     mbs_log_clear(s);
-    assert_int_equal(write_value(&f, "sp", (struct bw_value){.type = BW_TYPE_INT, .v.i = -42},
-                                 NULL),
-                     BW_OK);
+    assert_int_equal(
+        write_value(&f, "sp", (struct bw_value){.type = BW_TYPE_INT, .v.i = -42}, NULL), BW_OK);
     assert_int_equal(mbs_get_holding(s, 0), 0xFFD6);
     struct mbs_request log[8];
     size_t n = mbs_log_get(s, log, 8);
@@ -476,11 +475,10 @@ static void test_writes_with_read_back(void **state)
     assert_int_equal(mbs_get_holding(s, 21), ('c' << 8));
     assert_int_equal(mbs_get_holding(s, 22), 0);
     char why[256];
-    assert_int_equal(write_value(&f, "txt",
-                                 (struct bw_value){.type = BW_TYPE_STRING, .v.s = "toolong",
-                                                   .len = 7},
-                                 why),
-                     BW_ERANGE);
+    assert_int_equal(
+        write_value(&f, "txt",
+                    (struct bw_value){.type = BW_TYPE_STRING, .v.s = "toolong", .len = 7}, why),
+        BW_ERANGE);
     assert_true(status(&f).writes >= 7);
     fx_stop(&f);
 }
@@ -496,8 +494,8 @@ static void test_write_refused_by_device(void **state)
     mbs_set_fault_fc(s, 6);
     mbs_set_fault(s, MBS_FAULT_EXCEPTION, 3, -1);
     char why[256];
-    assert_int_equal(
-        write_value(&f, "sp", (struct bw_value){.type = BW_TYPE_INT, .v.i = 5}, why), BW_EIO);
+    assert_int_equal(write_value(&f, "sp", (struct bw_value){.type = BW_TYPE_INT, .v.i = 5}, why),
+                     BW_EIO);
     assert_non_null(strstr(why, "device plc refused the write to holding:0: exception 3 (illegal "
                                 "data value)"));
     assert_int_equal(mbs_get_holding(s, 0), 0);
@@ -613,8 +611,7 @@ static void test_dead_device_does_not_slow_live_one(void **state)
     struct mbs *s2 = server();
     fx_start(&live, s1, 10, "", "{'name':'a','type':'int','device':'plc','address':'holding:0'}");
     fx_timeout_ms = 2000;
-    fx_start(&dead, s2, 10, "",
-             "{'name':'a','type':'int','device':'plc','address':'holding:0'}");
+    fx_start(&dead, s2, 10, "", "{'name':'a','type':'int','device':'plc','address':'holding:0'}");
     fx_run(&live);
     fx_run(&dead);
     WAIT_FOR(tag_good(&live, "a") && tag_good(&dead, "a"));
@@ -651,8 +648,8 @@ static void test_failsafe_comm_loss(void **state)
     (void)state;
     struct fx f;
     struct mbs *s = server();
-    fx_start(&f, s, 20, "", "{'name':'valve','type':'int','device':'plc','address':'holding:0'" W
-                            "}");
+    fx_start(&f, s, 20, "",
+             "{'name':'valve','type':'int','device':'plc','address':'holding:0'" W "}");
     set_failsafe(&f, "valve", BW_FAILSAFE_COMM_LOSS, 0, 200);
     mbs_set_holding(s, 0, 80);
     fx_run(&f);
@@ -676,8 +673,8 @@ static void test_failsafe_integrity_and_retry(void **state)
     (void)state;
     struct fx f;
     struct mbs *s = server();
-    fx_start(&f, s, 20, "", "{'name':'pump','type':'int','device':'plc','address':'holding:5'" W
-                            "}");
+    fx_start(&f, s, 20, "",
+             "{'name':'pump','type':'int','device':'plc','address':'holding:5'" W "}");
     set_failsafe(&f, "pump", BW_FAILSAFE_INTEGRITY_VIOLATION, 0, 0);
     mbs_set_holding(s, 5, 1);
     fx_run(&f);
@@ -702,8 +699,8 @@ static void test_failsafe_shutdown(void **state)
     (void)state;
     struct fx f;
     struct mbs *s = server();
-    fx_start(&f, s, 20, "", "{'name':'heater','type':'int','device':'plc','address':'holding:7'" W
-                            "}");
+    fx_start(&f, s, 20, "",
+             "{'name':'heater','type':'int','device':'plc','address':'holding:7'" W "}");
     set_failsafe(&f, "heater", BW_FAILSAFE_SHUTDOWN, 0, 0);
     mbs_set_holding(s, 7, 99);
     fx_run(&f);
