@@ -51,8 +51,10 @@ static void print_device(const json_t *d)
     const char *key;
     const json_t *value;
     bool any = false;
-    json_object_foreach((json_t *)errors, key, value)
-    {
+    void *iter = json_object_iter((json_t *)errors);
+    for (; iter; iter = json_object_iter_next((json_t *)errors, iter)) {
+        key = json_object_iter_key(iter);
+        value = json_object_iter_value(iter);
         if (json_integer_value(value) == 0)
             continue;
         fputc(' ', stdout);
@@ -81,12 +83,11 @@ static int devices_run(const struct bw_cli_args *args)
     if (args->values[OPT_JSON]) {
         status = bw_cli_print_json(reply);
     } else {
-        size_t i;
-        const json_t *d;
         const json_t *list = json_object_get(reply, "devices");
         if (json_array_size(list) == 0)
             puts("no devices");
-        json_array_foreach(list, i, d) print_device(d);
+        for (size_t i = 0; i < json_array_size(list); i++)
+            print_device(json_array_get(list, i));
     }
     json_decref(reply);
     return status;
