@@ -62,6 +62,9 @@ static int setup_run(const struct bw_cli_args *a)
     const char *state = a->values[OPT_STATE];
     if (!state)
         return bw_cli_usage_error(&bw_cli_user_setup_command, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(&bw_cli_user_setup_command, "NAME", name);
+    if (bad_name)
+        return bad_name;
     bool from_stdin = a->values[OPT_PASSWORD_STDIN] != NULL;
     struct bw_cli_user_session *s = NULL;
     if (bw_cli_user_session_open(state, NULL, true, &s))
