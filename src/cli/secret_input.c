@@ -97,7 +97,14 @@ static int read_quiet(int fd, const char *prompt, struct bw_cli_secret *s)
     quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
     int rc = BW_OK;
-    if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+    bool quiet_on = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+    /* tcsetattr succeeds when any of the changes was made: look. */
+    struct termios now;
+    if (quiet_on && (tcgetattr(fd, &now) != 0 || (now.c_lflag & ECHO))) {
+        rc = BW_EIO;
+        errno = ENOTSUP;
+    }
+    if (!quiet_on || rc) {
         int saved_errno = errno;
         if (!caught)
             bw_cli_errorf("cannot turn off the terminal's echo (%s); nothing was read",
@@ -109,10 +116,12 @@ static int read_quiet(int fd, const char *prompt, struct bw_cli_secret *s)
         w = write(fd, prompt, strlen(prompt));
     if (rc == BW_OK)
         rc = w < 0 ? BW_EIO : read_line(fd, s, &caught);
-    if (tcsetattr(fd, TCSAFLUSH, &saved) != 0) {
-        /* Echo may stay off; the shell's `reset` brings it back. */
-    }
-    if (write(fd, "\n", 1) < 0) { /* the user's Enter was not echoed */
+    if (quiet_on) {
+        if (tcsetattr(fd, TCSAFLUSH, &saved) != 0) {
+            /* Echo may stay off; the shell's `reset` brings it back. */
+        }
+        if (write(fd, "\n", 1) < 0) { /* the user's Enter was not echoed */
+        }
     }
     for (size_t i = 0; i < BW_ARRAY_LEN(stop_signals); i++)
         sigaction(stop_signals[i], &old[i], NULL);

@@ -204,14 +204,16 @@ int bw_cli_user_session_open(const char *state_dir, const char *project_dir, boo
                       "security-admin`",
                       state_dir, state_dir);
         rc = BW_ENOTFOUND;
-    } else if (rc == BW_OK) {
+    } else if (rc != BW_EBUSY && need_daemon) {
+        bw_cli_errorf("%s", why);
+    } else if (rc != BW_EBUSY) {
+        /* No daemon seen, or the probe could not look (e.g. another
+         * user's directory): the offline checks say what is wrong. */
         rc = take_offline(s, why, sizeof(why));
         if (rc == BW_OK)
             rc = open_offline(s, project_dir);
         else if (rc != BW_EBUSY) /* EBUSY: a daemon started meanwhile */
             bw_cli_errorf("%s", why);
-    } else if (rc != BW_EBUSY) {
-        bw_cli_errorf("%s", why);
     }
     if (rc == BW_EBUSY) {
         s->online = true;
