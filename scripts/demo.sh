@@ -34,7 +34,10 @@ counters and the state of each device.
 No account exists at first, and none has a default password: while no
 administrator exists, the server prints a one-time setup secret (valid
 for one hour) just below, in a line that begins "No administrator
-exists". Create the first security administrator with it, from another
+exists" (when this output is not a terminal, the server keeps the secret
+in $STATE/setup-secret, and this script shows it from there, in a line
+that begins "One-time setup secret"). Create the first security
+administrator with it, from another
 terminal (it asks for the secret, then a password of at least 12
 characters with upper- and lower-case letters and a digit):
 
@@ -56,4 +59,33 @@ Press Ctrl-C here to stop the server.
 TEXT
 
 say "Starting: $BIN serve --project $PROJECT --state $STATE"
-exec "$BIN" serve --project "$PROJECT" --state "$STATE" --status-interval 5
+if [ -t 1 ]; then
+    # On a terminal the server prints the setup secret itself.
+    exec "$BIN" serve --project "$PROJECT" --state "$STATE" --status-interval 5
+fi
+# Standard output is a pipe or a file (make demo | tee ...): the server
+# then keeps the secret out of it, in STATE/setup-secret (0600); show it
+# from there to whoever runs the demo, as a terminal would have.
+started=$(mktemp)
+"$BIN" serve --project "$PROJECT" --state "$STATE" --status-interval 5 &
+server=$!
+trap 'kill -INT "$server" 2>/dev/null' INT TERM
+for _ in $(seq 50); do
+    # Newer than our start: not a file left by an earlier run.
+    if [ -s "$STATE/setup-secret" ] && [ "$STATE/setup-secret" -nt "$started" ]; then
+        printf 'One-time setup secret (valid for one hour, from %s): %s\n' \
+            "$STATE/setup-secret" "$(cat "$STATE/setup-secret")"
+        break
+    fi
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+done
+rm -f "$started"
+status=0
+wait "$server" || status=$?
+# A signal interrupts the first wait; the server is still stopping.
+if kill -0 "$server" 2>/dev/null; then
+    status=0
+    wait "$server" || status=$?
+fi
+exit "$status"

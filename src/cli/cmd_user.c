@@ -14,6 +14,17 @@
 #include <stdio.h>
 #include <string.h>
 
+int bw_cli_user_text_check(const struct bw_cli_command *cmd, const char *what, const char *text)
+{
+    size_t len = strlen(text);
+    if (!bw_utf8_valid(text, len))
+        return bw_cli_usage_error(cmd, "%s is not valid UTF-8 text", what);
+    if (strcmp(what, "--full-name") == 0 && !bw_security_full_name_valid(text, len))
+        return bw_cli_usage_error(cmd, "--full-name must be at most 128 bytes of text without "
+                                       "control characters");
+    return 0;
+}
+
 void bw_cli_user_print_refusal(const json_t *reply, const char *what)
 {
     bw_cli_control_print_error(reply, what);
@@ -22,7 +33,8 @@ void bw_cli_user_print_refusal(const json_t *reply, const char *what)
 int bw_cli_user_args_set_password(json_t *args, const char *key, const struct bw_cli_secret *s)
 {
     if (!bw_utf8_valid(s->data, s->len)) {
-        bw_cli_errorf("the password is not valid UTF-8 text");
+        bw_cli_errorf("the %s is not valid UTF-8 text",
+                      strcmp(key, "secret") == 0 ? "setup secret" : "password");
         return BW_EMALFORMED;
     }
     json_t *v = json_stringn(s->data, s->len);
@@ -136,8 +148,12 @@ static int fields_from_options(const struct bw_cli_command *cmd, const struct bw
     const char *const *v = a->values;
     *usage = 0;
     int rc = BW_OK;
-    if (v[OPT_FULL_NAME])
+    if (v[OPT_FULL_NAME]) {
+        int status = bw_cli_user_text_check(cmd, "--full-name", v[OPT_FULL_NAME]);
+        if (status)
+            return usage_fail(usage, status);
         rc = set_new(args, "full_name", json_string(v[OPT_FULL_NAME]));
+    }
     if (!rc && v[OPT_TYPE]) {
         if (strcmp(v[OPT_TYPE], "human") != 0 && strcmp(v[OPT_TYPE], "service") != 0)
             return usage_fail(usage, bw_cli_usage_error(cmd, "--type must be human or service"));
@@ -215,6 +231,9 @@ static int add_run(const struct bw_cli_args *a)
     const char *name = a->args[0];
     if (!a->values[OPT_STATE])
         return bw_cli_usage_error(cmd, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(cmd, "NAME", name);
+    if (bad_name)
+        return bad_name;
     bool no_password = a->values[OPT_NO_PASSWORD] != NULL;
     if (no_password && a->values[OPT_PASSWORD_STDIN])
         return bw_cli_usage_error(cmd, "--no-password and --password-stdin exclude each other");
@@ -256,6 +275,9 @@ static int modify_run(const struct bw_cli_args *a)
     const char *name = a->args[0];
     if (!a->values[OPT_STATE])
         return bw_cli_usage_error(cmd, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(cmd, "NAME", name);
+    if (bad_name)
+        return bad_name;
     json_t *args = json_pack("{s:s}", "name", name);
     int usage = 0;
     int rc = args ? fields_from_options(cmd, a, args, &usage) : BW_ENOMEM;

@@ -49,6 +49,11 @@ static int code_read(bool from_stdin, bool optional, struct bw_cli_secret *code)
             code->data[n++] = code->data[i];
     code->len = n;
     code->data[n] = '\0';
+    for (size_t i = 0; rc == BW_OK && i < n; i++)
+        if (code->data[i] < '0' || code->data[i] > '9') {
+            bw_cli_errorf("the code from the app is digits only");
+            rc = BW_EINVAL;
+        }
     return rc;
 }
 
@@ -102,6 +107,9 @@ static int enrol_run(const struct bw_cli_args *a)
     const char *state = a->values[OPT_STATE];
     if (!state)
         return bw_cli_usage_error(&bw_cli_user_mfa_enrol_command, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(&bw_cli_user_mfa_enrol_command, "NAME", name);
+    if (bad_name)
+        return bad_name;
     char what[160];
     if (bw_snprintf(what, sizeof(what), "user mfa enrol %s", name))
         bw_strlcpy(what, "user mfa enrol", sizeof(what));
@@ -135,6 +143,9 @@ static int confirm_run(const struct bw_cli_args *a)
     const char *state = a->values[OPT_STATE];
     if (!state)
         return bw_cli_usage_error(&bw_cli_user_mfa_confirm_command, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(&bw_cli_user_mfa_confirm_command, "NAME", a->args[0]);
+    if (bad_name)
+        return bad_name;
     struct bw_cli_secret code = {.len = 0};
     if (code_read(a->values[OPT_CODE_STDIN] != NULL, false, &code) != BW_OK)
         return BW_CLI_EXIT_FAIL;
@@ -154,6 +165,9 @@ static int remove_run(const struct bw_cli_args *a)
     const char *name = a->args[0];
     if (!a->values[OPT_STATE])
         return bw_cli_usage_error(&bw_cli_user_mfa_remove_command, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(&bw_cli_user_mfa_remove_command, "NAME", name);
+    if (bad_name)
+        return bad_name;
     char what[160];
     if (bw_snprintf(what, sizeof(what), "user mfa remove %s", name))
         bw_strlcpy(what, "user mfa remove", sizeof(what));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * `bulwark user setup NAME`: creates the first security administrator
- * with the one-time setup secret that `bulwark serve` printed at its
- * start (no account could manage accounts then). The secret lives only
+ * with the one-time setup secret that `bulwark serve` printed, or wrote
+ * to STATE/setup-secret, at its start (no account could manage accounts
+ * then). The secret lives only
  * in the running daemon, so this command always goes through it. The
  * secret and the new password are typed on the terminal without echo,
  * or are the first two lines of standard input with --password-stdin.
@@ -62,6 +63,9 @@ static int setup_run(const struct bw_cli_args *a)
     const char *state = a->values[OPT_STATE];
     if (!state)
         return bw_cli_usage_error(&bw_cli_user_setup_command, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(&bw_cli_user_setup_command, "NAME", name);
+    if (bad_name)
+        return bad_name;
     bool from_stdin = a->values[OPT_PASSWORD_STDIN] != NULL;
     struct bw_cli_user_session *s = NULL;
     if (bw_cli_user_session_open(state, NULL, true, &s))
@@ -106,11 +110,14 @@ const struct bw_cli_command bw_cli_user_setup_command = {
     .synopsis = "--state DIR NAME [--password-stdin]",
     .summary = "create the first security administrator with the one-time setup secret",
     .details = "While no account may manage accounts, `bulwark serve` prints a one-time setup\n"
-               "secret, valid for one hour, at its start. This command asks for it and for the\n"
-               "new administrator's password (twice), on the terminal without echo, or reads\n"
-               "them from the first two lines of standard input with --password-stdin, and\n"
-               "has the running daemon create NAME with the role security-admin. The secret\n"
-               "is void once used; a wrong one is recorded, and a few wrong ones void it.",
+               "secret, valid for one hour, at its start (when its standard output is not a\n"
+               "terminal, it writes the secret to STATE/setup-secret, mode 0600, instead).\n"
+               "This command asks for it and for the new administrator's password (twice),\n"
+               "on the terminal without echo, or reads them from the first two lines of\n"
+               "standard input with --password-stdin, and has the running daemon create NAME\n"
+               "with the role security-admin. The secret is void once used; a wrong one is\n"
+               "recorded, and a few wrong ones void it; a try that fails for another reason\n"
+               "(a taken name, the password policy) leaves it good.",
     .options = setup_options,
     .option_count = BW_ARRAY_LEN(setup_options),
     .min_args = 1,

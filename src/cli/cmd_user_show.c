@@ -202,6 +202,9 @@ static int show_run(const struct bw_cli_args *a)
 {
     if (!a->values[OPT_STATE])
         return bw_cli_usage_error(&bw_cli_user_show_command, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(&bw_cli_user_show_command, "NAME", a->args[0]);
+    if (bad_name)
+        return bad_name;
     char what[160];
     if (bw_snprintf(what, sizeof(what), "user show %s", a->args[0]))
         bw_strlcpy(what, "user show", sizeof(what));

@@ -30,6 +30,9 @@ static int run_simple(const struct bw_cli_command *cmd, const struct bw_cli_args
     const char *name = a->args[0];
     if (!a->values[OPT_STATE])
         return bw_cli_usage_error(cmd, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(cmd, "NAME", name);
+    if (bad_name)
+        return bad_name;
     char what[160];
     if (bw_snprintf(what, sizeof(what), "%s %s", cmd->name, name))
         bw_strlcpy(what, cmd->name, sizeof(what));
@@ -68,6 +71,9 @@ static int passwd_run(const struct bw_cli_args *a)
     const char *name = a->args[0];
     if (!a->values[OPT_STATE])
         return bw_cli_usage_error(cmd, "--state DIR is required");
+    int bad_name = bw_cli_user_text_check(cmd, "NAME", name);
+    if (bad_name)
+        return bad_name;
     struct bw_cli_secret password = {.len = 0};
     json_t *args = json_pack("{s:s}", "name", name);
     int rc = args ? bw_cli_password_read(a->values[OPT_PASSWORD_STDIN] != NULL, name, &password)

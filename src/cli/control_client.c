@@ -5,7 +5,8 @@
  * size limit so that a stuck or confused daemon cannot hang the command.
  * A large reply comes in chunks; the deadline is for the reply to start
  * and then for each piece of it, so a long reply is not cut short while
- * it keeps coming. Main thread of the short-lived CLI commands.
+ * it keeps coming. Only a daemon of the state directory's owner (or
+ * root) is talked to. Main thread of the short-lived CLI commands.
  */
 #include "cli/internal.h"
 #include "crypto/crypto.h"
@@ -14,23 +15,53 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define CALL_TIMEOUT_MS 10000
 
-static int connect_to(const char *state_dir)
+/* Whoever listens must be the daemon of state_dir: its uid (from the
+ * kernel, SO_PEERCRED) the directory's owner's, or root's. Anyone else
+ * who managed to put a socket there would be handed our requests, and
+ * with them passwords and setup secrets. BW_EDENIED (said) otherwise. */
+static int peer_check(int fd, const char *state_dir, const char *path)
 {
+    struct ucred peer;
+    socklen_t len = sizeof(peer);
+    struct stat st;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || len != sizeof(peer)) {
+        bw_cli_errorf("cannot tell who serves %s: %s", path, strerror(errno));
+        return BW_EIO;
+    }
+    if (stat(state_dir, &st) != 0) {
+        bw_cli_errorf("cannot use state directory %s: %s", state_dir, strerror(errno));
+        return BW_EIO;
+    }
+    if (peer.uid == st.st_uid || peer.uid == 0)
+        return BW_OK;
+    bw_cli_errorf("%s is served by uid %u, which is neither the owner of the state directory "
+                  "(uid %u) nor root; refusing to talk to it",
+                  path, (unsigned)peer.uid, (unsigned)st.st_uid);
+    return BW_EDENIED;
+}
+
+/* Connects to the daemon of state_dir. *fd is the socket on BW_OK;
+ * BW_ENOTFOUND when none answers, BW_EDENIED when the wrong one does,
+ * BW_EIO; each said. */
+static int connect_to(const char *state_dir, int *out)
+{
+    *out = -1;
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (bw_snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", state_dir,
                     BW_CLI_CONTROL_SOCKET) != BW_OK) {
         bw_cli_errorf("state directory path %s is too long for a socket address", state_dir);
-        return -1;
+        return BW_ENOTFOUND;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         bw_cli_errorf("cannot create a socket: %s", strerror(errno));
-        return -1;
+        return BW_ENOTFOUND;
     }
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
         int saved = errno;
@@ -40,9 +71,15 @@ static int connect_to(const char *state_dir)
                           state_dir, addr.sun_path, strerror(saved));
         else
             bw_cli_errorf("cannot connect to %s: %s", addr.sun_path, strerror(saved));
-        return -1;
+        return BW_ENOTFOUND;
     }
-    return fd;
+    int rc = peer_check(fd, state_dir, addr.sun_path);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    *out = fd;
+    return BW_OK;
 }
 
 static int wait_for(int fd, short events, int64_t deadline_us)
@@ -131,11 +168,11 @@ int bw_cli_control_call(const char *state_dir, json_t *request, json_t **reply)
     size_t out_len = 0;
     char *out = request_line(request, &out_len);
     int rc = out ? BW_OK : BW_ETOOLARGE;
-    int fd = rc ? -1 : connect_to(state_dir);
-    if (!rc && fd < 0)
-        rc = BW_ENOTFOUND;
-    else if (rc)
+    int fd = -1;
+    if (rc)
         bw_cli_errorf("the request is too large");
+    else
+        rc = connect_to(state_dir, &fd);
     int64_t deadline = bw_clock_monotonic_us() + (int64_t)CALL_TIMEOUT_MS * 1000;
     int sent = rc ? rc : send_all(fd, out, out_len, deadline);
     /* A daemon that refuses us (busy, too large) says why and closes
@@ -183,7 +220,9 @@ void bw_cli_control_print_error(const json_t *reply, const char *what)
     const char *message = NULL;
     if (json_unpack((json_t *)reply, "{s:{s:s}}", "error", "message", &message) != 0)
         message = "refused, no reason given";
-    fprintf(stderr, "bulwark: %s: ", what);
+    fputs("bulwark: ", stderr);
+    bw_cli_print_safe(stderr, what, strlen(what)); /* may hold an argument */
+    fputs(": ", stderr);
     bw_cli_print_safe(stderr, message, strlen(message));
     fputc('\n', stderr);
 }
@@ -206,7 +245,10 @@ int bw_cli_control_ask(const char *state_dir, json_t *request_take, const char *
 
 int bw_cli_print_json(const json_t *reply)
 {
-    int rc = json_dumpf(reply, stdout, JSON_INDENT(2));
+    /* ASCII only: text from an account or a device (a full name, a
+     * string value) reaches the terminal as \u escapes, never as raw
+     * control characters. */
+    int rc = json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     putchar('\n');
     return rc == 0 ? BW_CLI_EXIT_OK : BW_CLI_EXIT_FAIL;
 }

@@ -391,7 +391,8 @@ static void op_user(struct bw_cli_plant *plant, const struct bw_cli_request *req
     bw_cli_os_user_describe(req->peer_uid, os_user, sizeof(os_user));
     if (bw_snprintf(address, sizeof(address), "control socket, pid %d", (int)req->peer_pid))
         bw_strlcpy(address, "control socket", sizeof(address));
-    const struct bw_cli_user_actor actor = {.os_user = os_user, .address = address};
+    struct bw_cli_user_actor actor = {.os_user = os_user, .address = address};
+    actor.login_uid_known = req->peer_pid > 0 && bw_cli_login_uid(req->peer_pid, &actor.login_uid);
     json_t *answer = bw_cli_user_apply(plant->security, &plant->project->security, &actor,
                                        req->user_action, req->user_args);
     bw_log(BW_LOG_INFO, BW_LOGC_CONTROL, "control: account action %s by %s: %s",

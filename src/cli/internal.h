@@ -292,10 +292,13 @@ bool bw_cli_control_peer_allowed(uid_t peer, uid_t self);
 /* ---- control client (control_client.c) -------------------------------- */
 
 /* Sends request (a JSON object) to the daemon on state_dir and waits up
- * to 10 s for its reply. On BW_OK *reply is the parsed reply object,
- * whether "ok" is true or false (the caller owns it). On failure prints
- * what went wrong to stderr (daemon not running, timeout, bad reply) and
- * returns BW_ENOTFOUND, BW_EIO, BW_ETIMEOUT, BW_EMALFORMED, BW_ENOMEM. */
+ * to 10 s for its reply. Whoever serves the socket must run as the
+ * state directory's owner or as root (SO_PEERCRED), or nothing is sent.
+ * On BW_OK *reply is the parsed reply object, whether "ok" is true or
+ * false (the caller owns it). On failure prints what went wrong to
+ * stderr (daemon not running, the wrong peer, timeout, bad reply) and
+ * returns BW_ENOTFOUND, BW_EDENIED (the wrong peer), BW_EIO,
+ * BW_ETIMEOUT, BW_EMALFORMED, BW_ENOMEM. */
 BW_MUST_CHECK int bw_cli_control_call(const char *state_dir, json_t *request, json_t **reply);
 /* For a reply with "ok":false: prints "bulwark: <what>: <message>" to
  * stderr. */
@@ -306,7 +309,8 @@ void bw_cli_control_print_error(const json_t *reply, const char *what);
  * BW_EDENIED; other errors as bw_cli_control_call (already printed). */
 BW_MUST_CHECK int bw_cli_control_ask(const char *state_dir, json_t *request_take, const char *what,
                                      json_t **reply);
-/* Prints a reply as indented JSON and a newline; the exit status. */
+/* Prints a reply as indented JSON (ASCII only: anything else escaped)
+ * and a newline; the exit status. */
 int bw_cli_print_json(const json_t *reply);
 
 /* ---- the daemon's life cycle (notify.c, statedir.c, plant.c) --------- */
@@ -335,6 +339,13 @@ BW_MUST_CHECK int bw_cli_state_lock_take(const char *dir, struct bw_cli_state_lo
                                          pid_t *holder, char *why, size_t why_size);
 /* Removes the lock file and lets go of the lock. */
 void bw_cli_state_lock_release(struct bw_cli_state_lock *lock);
+/* Tells whether a process (a daemon) holds the lock, creating nothing:
+ * the caller may not own the state directory. BW_EBUSY when one does
+ * (*holder is its pid, 0 when unknown); BW_OK when none does, or there
+ * is no lock file or no directory; BW_EINVAL, BW_EIO or BW_ETOOLARGE
+ * with a sentence in why. */
+BW_MUST_CHECK int bw_cli_state_lock_probe(const char *dir, pid_t *holder, char *why,
+                                          size_t why_size);
 
 struct bw_project;
 struct bw_driver;
@@ -482,11 +493,19 @@ BW_MUST_CHECK int bw_cli_user_fields_get(enum bw_cli_user_action action, const j
 
 /* Who asks, for the audit records: the operating-system user
  * ("uid 1000 (alice)") and where from ("control socket, pid 42" or
- * "command line, pid 42"). Both borrowed. */
+ * "command line, pid 42"), both borrowed; and the audit login uid of
+ * the process that asks, when known (bw_cli_login_uid). */
 struct bw_cli_user_actor {
     const char *os_user;
     const char *address;
+    bool login_uid_known;
+    uint32_t login_uid;
 };
+
+/* The audit login uid of process pid (0: this one), from
+ * /proc/PID/loginuid: who logged in, which sudo and su keep. False when
+ * it cannot be read or is unset (4294967295). Any thread. */
+bool bw_cli_login_uid(pid_t pid, uint32_t *out);
 
 /* Does action with args (borrowed; checked here) against sec under
  * policy (the context's, borrowed) for actor, and returns the reply
@@ -525,16 +544,20 @@ BW_MUST_CHECK int bw_cli_date_parse(const char *text, size_t len, int64_t *out_u
  * running daemon's, or, when none runs, the command's own under the
  * state lock. */
 struct bw_cli_user_session;
-/* Takes the state lock: free, the session works offline (the state
- * directory is created 0700 when missing; the policy is project_dir's,
- * which must load, or the defaults when project_dir is NULL); held, it
- * goes through the daemon. need_daemon: offline is an error (setup).
- * Prints what went wrong and returns its error. Main thread. */
+/* Probes the state lock, creating nothing. Held: the session goes
+ * through the daemon (refused when the state directory is writable by
+ * group or others). Free: the session works offline, on a state
+ * directory that must be ours (it is created 0700 when missing), under
+ * the lock, with the policy of project_dir (which must load) or the
+ * defaults when project_dir is NULL. need_daemon: offline is an error
+ * (setup). Prints what went wrong and returns its error. Main thread. */
 BW_MUST_CHECK int bw_cli_user_session_open(const char *state_dir, const char *project_dir,
                                            bool need_daemon, struct bw_cli_user_session **out);
 bool bw_cli_user_session_online(const struct bw_cli_user_session *s);
 /* Does action with args (borrowed). Returns the reply (the caller owns
- * it), or NULL when there is none: what went wrong is printed. */
+ * it), or NULL when there is none: what went wrong is printed. Offline
+ * without a project, an action the policy must judge (a password, a
+ * role list) is refused when users.db records a project's policy. */
 json_t *bw_cli_user_session_call(struct bw_cli_user_session *s, enum bw_cli_user_action action,
                                  const json_t *args);
 /* Closes what an offline session opened and lets go of the lock. NULL
@@ -548,21 +571,30 @@ struct bw_cli_secret {
 };
 /* Wipes it. */
 void bw_cli_secret_clear(struct bw_cli_secret *s);
-/* Reads the next line of standard input (without its newline; an empty
- * line or the end of input gives len 0). BW_ETOOLARGE, BW_EIO. */
+/* Reads the next line of standard input (without its newline, nor one
+ * carriage return before it; an empty line or the end of input gives
+ * len 0), without echo when standard input is a terminal (then as
+ * bw_cli_secret_read_tty). BW_ETOOLARGE, BW_EIO. */
 BW_MUST_CHECK int bw_cli_secret_read_stdin(struct bw_cli_secret *s);
 /* Writes prompt to the terminal (/dev/tty) and reads a line from it,
- * without echo unless echo. BW_ENOTFOUND when there is no terminal,
+ * without echo unless echo: when echo cannot be turned off, nothing is
+ * read (BW_EIO, said). BW_ENOTFOUND when there is no terminal,
  * BW_ETOOLARGE, BW_EIO. A stop signal while echo is off restores the
  * terminal, then takes its course. */
 BW_MUST_CHECK int bw_cli_secret_read_tty(const char *prompt, bool echo, struct bw_cli_secret *s);
 /* A new password for whose: the first line of standard input
  * (from_stdin), or typed twice on the terminal without echo. Prints what
- * went wrong (no terminal, empty, the two differ) and returns an error. */
+ * went wrong (no terminal, empty, the two differ, a control character
+ * in it: BW_EINVAL) and returns an error. */
 BW_MUST_CHECK int bw_cli_password_read(bool from_stdin, const char *whose,
                                        struct bw_cli_secret *out);
 
 /* What the user commands share (cmd_user.c). */
+/* Checks text given on the command line as what ("NAME", "--full-name")
+ * before it goes into a request: valid UTF-8, and for --full-name no
+ * control characters. Returns 0, or the usage error's exit status after
+ * saying it. */
+int bw_cli_user_text_check(const struct bw_cli_command *cmd, const char *what, const char *text);
 /* Prints a refusal reply as "bulwark: WHAT: message" on stderr. */
 void bw_cli_user_print_refusal(const json_t *reply, const char *what);
 /* Sets args[key] to the secret's text. BW_EMALFORMED (said on stderr)

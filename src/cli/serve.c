@@ -5,7 +5,8 @@
  * the accounts (security context, with the project's policy), build and
  * start the plant (engine and drivers), open the control socket, report
  * readiness (log and sd_notify; with no administrator yet, a one-time
- * setup secret on standard output); then wait for SIGTERM or SIGINT
+ * setup secret on standard output, or in STATE/setup-secret when that
+ * is not a terminal); then wait for SIGTERM or SIGINT
  * (signalfd) while logging a status line every --status-interval seconds
  * and ticking the security context every second; then undo it all in
  * reverse. The main thread runs this; the engine, the drivers and
@@ -19,6 +20,7 @@
 #include "security/security.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -109,11 +111,55 @@ static int open_security(const struct serve_config *cfg, const struct bw_project
     return rc;
 }
 
+/* Where the setup secret goes when standard output is not a terminal. */
+#define SETUP_SECRET_FILE "setup-secret"
+
+/* Writes secret and a newline into a new file at path, mode 0600, never
+ * through a link or into an existing file; a stale one (left by a daemon
+ * that did not stop cleanly: we hold the lock) is replaced. BW_EIO. */
+static int secret_file_write(const char *path, const char *secret)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST && attempt == 0 && unlink(path) == 0)
+            continue;
+        if (fd < 0)
+            return BW_EIO;
+        size_t len = strlen(secret);
+        bool ok =
+            write(fd, secret, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+        if (close(fd) != 0)
+            ok = false;
+        if (ok)
+            return BW_OK;
+        if (unlink(path) != 0) {
+            /* Nothing more to do: the daemon's stop removes it too. */
+        }
+        return BW_EIO;
+    }
+    return BW_EIO;
+}
+
 /* With no account able to manage accounts, the first administrator is
- * made with a one-time secret: shown once, to whoever started the
- * daemon, on standard output (never in the log, which others may read). */
+ * made with a one-time secret, shown once to whoever started the daemon
+ * and never in the log. On a terminal it is printed on standard output.
+ * Otherwise standard output is a log too (under systemd, the journal),
+ * so the secret goes into STATE/setup-secret (0600, the daemon's user
+ * and root only) and standard output gets only the file's name; the
+ * security module removes the file once the secret is used, void or
+ * expired, and when the daemon stops. */
 static void offer_setup_secret(struct bw_security *sec, const char *state_dir)
 {
+    char path[4096];
+    if (bw_snprintf(path, sizeof(path), "%s/%s", state_dir, SETUP_SECRET_FILE)) {
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY, "state directory path too long for %s",
+               SETUP_SECRET_FILE);
+        return;
+    }
+    /* A file left by an earlier run holds a secret that is void. */
+    if (unlink(path) != 0 && errno != ENOENT)
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY, "cannot remove the stale %s: %s", path,
+               strerror(errno));
     char secret[BW_SECURITY_SETUP_SECRET_LEN + 1];
     int rc = bw_security_setup_secret_issue(sec, secret, sizeof(secret));
     if (rc == BW_EEXIST)
@@ -125,13 +171,34 @@ static void offer_setup_secret(struct bw_security *sec, const char *state_dir)
                bw_strerror(rc));
         return;
     }
-    printf("\nNo administrator exists. One-time setup secret (valid for one hour): %s\n"
-           "Create the first security administrator with: bulwark user setup --state %s NAME\n\n",
-           secret, state_dir);
-    fflush(stdout);
+    bool terminal = isatty(STDOUT_FILENO);
+    if (terminal) {
+        printf("\nNo administrator exists. One-time setup secret (valid for one hour): %s\n",
+               secret);
+    } else {
+        rc = secret_file_write(path, secret);
+        if (rc == BW_OK)
+            rc = bw_security_setup_secret_file(sec, path);
+    }
     bw_crypto_wipe(secret, sizeof(secret));
-    bw_log(BW_LOG_INFO, BW_LOGC_SECURITY,
-           "no administrator exists: a one-time setup secret was printed on standard output");
+    if (rc) {
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY,
+               "no administrator exists, and the setup secret could not be written to %s: %s; "
+               "add one with `bulwark user add` while the daemon is stopped",
+               path, bw_strerror(rc));
+        return;
+    }
+    if (!terminal)
+        printf("\nNo administrator exists. The one-time setup secret (valid for one hour) is in "
+               "the file %s, readable only by the daemon's user and root; it is removed once "
+               "used or void, and when the daemon stops.\n",
+               path);
+    printf("Create the first security administrator with: bulwark user setup --state %s NAME\n\n",
+           state_dir);
+    fflush(stdout);
+    bw_log(BW_LOG_INFO, BW_LOGC_SECURITY, "no administrator exists: a one-time setup secret was %s",
+           terminal ? "printed on standard output"
+                    : "written to " SETUP_SECRET_FILE " in the state directory");
 }
 
 static int take_state(const char *dir, struct bw_cli_state_lock *lock)
@@ -350,14 +417,15 @@ const struct bw_cli_command bw_cli_serve_command = {
     .name = "serve",
     .synopsis = "--project DIR --state DIR [--log-level LEVEL] [--status-interval SECONDS]",
     .summary = "run the server (the daemon) in the foreground",
-    .details =
-        "Loads the project, takes the state directory (one daemon per state directory),\n"
-        "opens the audit trail and the accounts, starts the tag engine and one driver\n"
-        "per device, and listens on the control socket STATE/control.sock. When no\n"
-        "account may manage accounts yet, it prints a one-time setup secret on\n"
-        "standard output (see `bulwark user setup`). Logs go to standard error. Under systemd\n"
-        "(Type=notify) it reports READY=1 once serving. SIGTERM or SIGINT stop it\n"
-        "cleanly with exit status 0.",
+    .details = "Loads the project, takes the state directory (one daemon per state directory),\n"
+               "opens the audit trail and the accounts, starts the tag engine and one driver\n"
+               "per device, and listens on the control socket STATE/control.sock. When no\n"
+               "account may manage accounts yet, it prints a one-time setup secret on\n"
+               "standard output, or, when that is not a terminal, writes it to\n"
+               "STATE/setup-secret (mode 0600) and prints the file's name (see `bulwark user\n"
+               "setup`). Logs go to standard error. Under systemd\n"
+               "(Type=notify) it reports READY=1 once serving. SIGTERM or SIGINT stop it\n"
+               "cleanly with exit status 0.",
     .options = serve_options,
     .option_count = BW_ARRAY_LEN(serve_options),
     .min_args = 0,

@@ -4,7 +4,7 @@
  * that others could tamper with, and owns the exclusive lock file
  * (bulwark.lock, flock) that keeps a second daemon off the same state.
  * The lock file holds the holder's pid so the refusal can name it. Main
- * thread of `bulwark serve`.
+ * thread of `bulwark serve` and of the commands that work on the state.
  */
 #include "cli/internal.h"
 
@@ -72,6 +72,38 @@ static pid_t read_holder(int fd)
     if (bw_parse_u64(text, len, INT32_MAX, &pid) != BW_OK)
         return 0;
     return (pid_t)pid;
+}
+
+int bw_cli_state_lock_probe(const char *dir, pid_t *holder, char *why, size_t why_size)
+{
+    *holder = 0;
+    char path[4096];
+    if (bw_snprintf(path, sizeof(path), "%s/%s", dir, LOCK_NAME) != BW_OK)
+        return why_set(why, why_size, BW_ETOOLARGE, "state directory path is too long");
+    /* Opened, never created: the prober may not own the directory. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+        return BW_OK; /* a running daemon keeps the file */
+    if (fd < 0)
+        return why_set(why, why_size, BW_EIO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return why_set(why, why_size, BW_EINVAL,
+                       "%s is not a regular file; remove it and start again", path);
+    }
+    int rc = BW_OK;
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+        int saved = errno;
+        if (saved == EWOULDBLOCK) {
+            *holder = read_holder(fd);
+            rc = BW_EBUSY;
+        } else {
+            rc = why_set(why, why_size, BW_EIO, "cannot lock %s: %s", path, strerror(saved));
+        }
+    }
+    close(fd); /* lets go of the shared lock, if taken */
+    return rc;
 }
 
 /* True when fd is still the file at path: the previous holder unlinks

@@ -135,7 +135,12 @@ static json_t *setup_reply(struct bw_security *sec, const struct bw_cli_user_act
                            const struct bw_cli_user_fields *f, char *why, size_t why_size)
 {
     char address[256];
-    if (bw_snprintf(address, sizeof(address), "%s, %s", actor->address, actor->os_user))
+    int fits =
+        actor->login_uid_known
+            ? bw_snprintf(address, sizeof(address), "%s, %s, login uid %u", actor->address,
+                          actor->os_user, (unsigned)actor->login_uid)
+            : bw_snprintf(address, sizeof(address), "%s, %s", actor->address, actor->os_user);
+    if (fits != BW_OK)
         bw_strlcpy(address, actor->address, sizeof(address));
     int rc = bw_security_setup_admin(sec, f->secret, f->name, f->password, f->password_len, address,
                                      why, why_size);
@@ -165,7 +170,10 @@ static json_t *do_action(struct bw_security *sec, const struct bw_project_securi
                          const struct bw_cli_user_actor *who, enum bw_cli_user_action action,
                          const struct bw_cli_user_fields *f, char *why, size_t why_size)
 {
-    const struct bw_security_actor actor = {.os_user = who->os_user, .address = who->address};
+    const struct bw_security_actor actor = {.os_user = who->os_user,
+                                            .address = who->address,
+                                            .login_uid_known = who->login_uid_known,
+                                            .login_uid = who->login_uid};
     int rc;
     switch (action) {
     case BW_CLI_USER_ADD:

@@ -17,7 +17,28 @@ struct actor_ctx {
     char name[BW_SECURITY_USER_MAX + 64];
     const char *address;
     bool terminal;
+    bool login_uid_known;
+    uint32_t login_uid;
 };
+
+/* details with the actor's login uid added when it is known: under sudo
+ * the operating-system user is root, the login uid who logged in. */
+static json_t *with_login_uid(const struct actor_ctx *who, json_t *details)
+{
+    if (details && who->login_uid_known &&
+        json_object_set_new(details, "login_uid", json_integer(who->login_uid)) != 0) {
+        /* A record without it still says what was done, by which uid. */
+    }
+    return details;
+}
+
+/* Records a change made by who (details taken). */
+static void done(struct bw_security *sec, const struct actor_ctx *who, uint32_t event_id,
+                 json_t *details_take)
+{
+    sec_note(sec, event_id, BW_AUDIT_SUCCESS, who->name, who->address,
+             with_login_uid(who, details_take));
+}
 
 static int refuse(struct bw_security *sec, const struct actor_ctx *actor, const char *action,
                   const char *target, int rc, const char *reason, char *why, size_t why_size)
@@ -26,8 +47,8 @@ static int refuse(struct bw_security *sec, const struct actor_ctx *actor, const 
         bw_strlcpy(why, reason, why_size);
     sec_note(sec, BW_AUDIT_EV_USER_CHANGE_REFUSED,
              rc == BW_EDENIED ? BW_AUDIT_DENIED : BW_AUDIT_FAILURE, actor->name, actor->address,
-             json_pack("{s:s, s:s, s:s}", "action", action, "user", target ? target : "", "reason",
-                       reason));
+             with_login_uid(actor, json_pack("{s:s, s:s, s:s}", "action", action, "user",
+                                             target ? target : "", "reason", reason)));
     return rc;
 }
 
@@ -39,6 +60,8 @@ static int actor_resolve(struct bw_security *sec, const struct bw_security_actor
 {
     memset(out, 0, sizeof(*out));
     out->address = actor ? actor->address : NULL;
+    out->login_uid_known = actor && actor->login_uid_known;
+    out->login_uid = actor ? actor->login_uid : 0;
     if (actor && actor->session) {
         struct sec_subject subject;
         int rc = sec_session_subject(sec, actor->session, true, &subject);
@@ -71,6 +94,20 @@ static int gate(struct bw_security *sec, const struct actor_ctx *actor, const ch
                   "refused: the audit trail cannot record changes now", why, why_size);
 }
 
+bool bw_security_full_name_valid(const char *text, size_t len)
+{
+    if (len >= sizeof(((struct bw_security_user_info *)0)->full_name) || !bw_utf8_valid(text, len))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        /* C0 and DEL; in valid UTF-8, 0xC2 0x80..0x9F is C1 (U+0080..U+009F). */
+        if (c < 0x20 || c == 0x7f ||
+            (c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] <= 0x9f))
+            return false;
+    }
+    return true;
+}
+
 bool sec_user_name_valid(const char *name)
 {
     size_t len = name ? strlen(name) : 0;
@@ -94,9 +131,9 @@ static int apply_change(const struct bw_security *sec, struct sec_user *u,
     uint32_t perms_before = sec_user_permissions(sec, u);
     struct bw_security_user_info before = u->info;
     if (change->full_name) {
-        if (strlen(change->full_name) >= sizeof(u->info.full_name) ||
-            !bw_utf8_valid(change->full_name, strlen(change->full_name))) {
-            bw_strlcpy(why, "full name: at most 128 bytes of UTF-8 text", why_size);
+        if (!bw_security_full_name_valid(change->full_name, strlen(change->full_name))) {
+            bw_strlcpy(why, "full name: at most 128 bytes of UTF-8 text without control characters",
+                       why_size);
             return BW_EINVAL;
         }
         bw_strlcpy(u->info.full_name, change->full_name, sizeof(u->info.full_name));
@@ -135,6 +172,7 @@ static int apply_change(const struct bw_security *sec, struct sec_user *u,
             roles |= 1ull << r;
         }
         u->info.roles = roles;
+        u->roles_replace = true; /* the list given is the whole list */
     }
     if (change->set_expires)
         u->info.expires_us = change->expires_us;
@@ -174,7 +212,8 @@ int sec_password_accept(struct bw_security *sec, const struct sec_user *u, const
                         size_t len, char hash[BW_CRYPTO_PWHASH_MAX], char *why, size_t why_size)
 {
     const struct bw_project_password_policy *pp = &sec->policy->password;
-    int rc = sec_password_rules_check(pp, u->info.name, password, len, why, why_size);
+    int rc =
+        sec_password_rules_check(pp, u->info.name, u->info.full_name, password, len, why, why_size);
     if (rc)
         return rc;
     if (sec_hashpool_enter(&sec->pool) != BW_OK) {
@@ -227,6 +266,7 @@ static void edit_fields(struct sec_user *f, const struct sec_user *src)
     f->info.level = src->info.level;
     f->info.areas = src->info.areas;
     f->info.roles = src->info.roles;
+    f->roles_replace = src->roles_replace;
     f->info.expires_us = src->info.expires_us;
 }
 
@@ -344,8 +384,7 @@ int bw_security_user_add(struct bw_security *sec, const struct bw_security_actor
                                       : "the account store cannot be written",
                       why, why_size);
     }
-    sec_note(sec, BW_AUDIT_EV_USER_ADDED, BW_AUDIT_SUCCESS, who.name, who.address,
-             user_json(sec, &u));
+    done(sec, &who, BW_AUDIT_EV_USER_ADDED, user_json(sec, &u));
     bw_crypto_wipe(&u, sizeof(u));
     return BW_OK;
 }
@@ -395,12 +434,22 @@ int bw_security_user_modify(struct bw_security *sec, const struct bw_security_ac
     json_t *before = user_json(sec, &u);
     struct sec_user old = u;
     bool narrowed = false;
-    rc = apply_change(sec, &u, change, &narrowed, why, why_size);
+    /* A new role list drops the names this policy does not know; an
+     * undo must bring them back, so they are read first. */
+    char roles_before[SEC_ROLES_TEXT_MAX] = "";
+    rc = change->set_roles ? sec_store_roles_text_get(sec, u.id, roles_before, sizeof(roles_before))
+                           : BW_OK;
+    if (rc)
+        bw_strlcpy(why, "the account store cannot be read", why_size);
+    if (rc == BW_OK)
+        rc = apply_change(sec, &u, change, &narrowed, why, why_size);
     if (rc == BW_OK)
         rc = store_fresh(sec, &u, edit_fields);
     if (rc == BW_OK) {
         rc = keeps_an_admin(sec, &who, "modify", name, why, why_size);
-        if (rc && store_fresh(sec, &old, edit_fields) != BW_OK)
+        if (rc &&
+            (store_fresh(sec, &old, edit_fields) != BW_OK ||
+             (change->set_roles && sec_store_roles_text_set(sec, u.id, roles_before) != BW_OK)))
             bw_log(BW_LOG_ERROR, BW_LOGC_SECURITY, "cannot restore account %s", name);
         if (rc) {
             json_decref(before);
@@ -414,9 +463,8 @@ int bw_security_user_modify(struct bw_security *sec, const struct bw_security_ac
     }
     if (narrowed)
         (void)sec_sessions_end_user(sec, name, "account changed", NULL);
-    sec_note(
-        sec, BW_AUDIT_EV_USER_MODIFIED, BW_AUDIT_SUCCESS, who.name, who.address,
-        json_pack("{s:s, s:o, s:o}", "user", name, "before", before, "after", user_json(sec, &u)));
+    done(sec, &who, BW_AUDIT_EV_USER_MODIFIED,
+         json_pack("{s:s, s:o, s:o}", "user", name, "before", before, "after", user_json(sec, &u)));
     bw_crypto_wipe(&u, sizeof(u));
     bw_crypto_wipe(&old, sizeof(old));
     return BW_OK;
@@ -460,8 +508,8 @@ int bw_security_user_set_state(struct bw_security *sec, const struct bw_security
                       why_size);
     if (!enabled)
         (void)sec_sessions_end_user(sec, name, "account disabled", NULL);
-    sec_note(sec, enabled ? BW_AUDIT_EV_USER_ENABLED : BW_AUDIT_EV_USER_DISABLED, BW_AUDIT_SUCCESS,
-             who.name, who.address, json_pack("{s:s}", "user", name));
+    done(sec, &who, enabled ? BW_AUDIT_EV_USER_ENABLED : BW_AUDIT_EV_USER_DISABLED,
+         json_pack("{s:s}", "user", name));
     bw_crypto_wipe(&u, sizeof(u));
     return BW_OK;
 }
@@ -494,8 +542,8 @@ int bw_security_user_unlock(struct bw_security *sec, const struct bw_security_ac
     if (rc)
         return refuse(sec, &who, "unlock", name, rc, "the account store cannot be written", why,
                       why_size);
-    sec_note(sec, BW_AUDIT_EV_USER_UNLOCKED, BW_AUDIT_SUCCESS, who.name, who.address,
-             json_pack("{s:s, s:b}", "user", name, "was_locked", was_locked));
+    done(sec, &who, BW_AUDIT_EV_USER_UNLOCKED,
+         json_pack("{s:s, s:b}", "user", name, "was_locked", was_locked));
     return BW_OK;
 }
 
@@ -531,8 +579,7 @@ int bw_security_user_remove(struct bw_security *sec, const struct bw_security_ac
         return refuse(sec, &who, "remove", name, rc, "the account store cannot be written", why,
                       why_size);
     (void)sec_sessions_end_user(sec, name, "account removed", NULL);
-    sec_note(sec, BW_AUDIT_EV_USER_REMOVED, BW_AUDIT_SUCCESS, who.name, who.address,
-             json_pack("{s:s}", "user", name));
+    done(sec, &who, BW_AUDIT_EV_USER_REMOVED, json_pack("{s:s}", "user", name));
     return BW_OK;
 }
 
@@ -565,8 +612,7 @@ int bw_security_user_reset_password(struct bw_security *sec, const struct bw_sec
         return refuse(sec, &who, "passwd", name, rc, "the account store cannot be written", why,
                       why_size);
     (void)sec_sessions_end_user(sec, name, "password reset", NULL);
-    sec_note(sec, BW_AUDIT_EV_USER_PASSWORD_RESET, BW_AUDIT_SUCCESS, who.name, who.address,
-             json_pack("{s:s}", "user", name));
+    done(sec, &who, BW_AUDIT_EV_USER_PASSWORD_RESET, json_pack("{s:s}", "user", name));
     return BW_OK;
 }
 
@@ -620,8 +666,8 @@ int bw_security_mfa_enrol(struct bw_security *sec, const struct bw_security_acto
         return refuse(sec, &who, "mfa enrol", name, rc, "the second factor could not be stored",
                       why, why_size);
     }
-    sec_note(sec, BW_AUDIT_EV_USER_MFA_ENROLLED, BW_AUDIT_SUCCESS, who.name, who.address,
-             json_pack("{s:s, s:s}", "user", name, "step", "key issued"));
+    done(sec, &who, BW_AUDIT_EV_USER_MFA_ENROLLED,
+         json_pack("{s:s, s:s}", "user", name, "step", "key issued"));
     return BW_OK;
 }
 
@@ -648,8 +694,8 @@ int bw_security_mfa_confirm(struct bw_security *sec, const struct bw_security_ac
     if (rc)
         return refuse(sec, &who, "mfa confirm", name, rc, "the account store cannot be written",
                       why, why_size);
-    sec_note(sec, BW_AUDIT_EV_USER_MFA_ENROLLED, BW_AUDIT_SUCCESS, who.name, who.address,
-             json_pack("{s:s, s:s}", "user", name, "step", "confirmed"));
+    done(sec, &who, BW_AUDIT_EV_USER_MFA_ENROLLED,
+         json_pack("{s:s, s:s}", "user", name, "step", "confirmed"));
     return BW_OK;
 }
 
@@ -673,7 +719,6 @@ int bw_security_mfa_remove(struct bw_security *sec, const struct bw_security_act
     if (rc)
         return refuse(sec, &who, "mfa remove", name, rc, "the account store cannot be written", why,
                       why_size);
-    sec_note(sec, BW_AUDIT_EV_USER_MFA_REMOVED, BW_AUDIT_SUCCESS, who.name, who.address,
-             json_pack("{s:s}", "user", name));
+    done(sec, &who, BW_AUDIT_EV_USER_MFA_REMOVED, json_pack("{s:s}", "user", name));
     return BW_OK;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -45,6 +46,21 @@ struct bw_crypto_argon2_params sec_argon2_params(const struct bw_security *sec)
                                             .parallelism = p->argon2_parallelism};
 }
 
+/* Remembers in the store which project's policy these accounts are
+ * kept under, so that a later use with the defaults can tell. */
+static int policy_project_record(struct bw_security *sec, const char *project_dir)
+{
+    char *full = realpath(project_dir, NULL);
+    int rc = sec_store_meta_set(sec, SEC_META_POLICY_PROJECT, full ? full : project_dir);
+    free(full); /* realpath's, from malloc */
+    return rc;
+}
+
+int bw_security_policy_project(struct bw_security *sec, char *out, size_t size)
+{
+    return sec_store_meta_get(sec, SEC_META_POLICY_PROJECT, out, size);
+}
+
 int bw_security_open(const struct bw_security_config *config, struct bw_security **out)
 {
     *out = NULL;
@@ -76,6 +92,8 @@ int bw_security_open(const struct bw_security_config *config, struct bw_security
         rc = users_key_load(sec);
     if (rc == BW_OK)
         rc = sec_store_open(sec);
+    if (rc == BW_OK && config->project_dir)
+        rc = policy_project_record(sec, config->project_dir);
     if (rc == BW_OK)
         rc = sec_throttle_new(&sec->throttle);
     if (rc == BW_OK)
@@ -110,11 +128,11 @@ void bw_security_close(struct bw_security *sec)
     sec_throttle_free(sec->throttle);
     sec_store_close(sec);
     sec_hashpool_clear(&sec->pool);
+    sec_setup_close(sec);
     pthread_mutex_destroy(&sec->setup_lock);
     pthread_mutex_destroy(&sec->lockout_lock);
     pthread_mutex_destroy(&sec->db_lock);
     bw_crypto_wipe(sec->users_key, sizeof(sec->users_key));
-    bw_crypto_wipe(sec->setup_hash, sizeof(sec->setup_hash));
     bw_free(sec->state_dir);
     bw_free(sec->project_dir);
     bw_free(sec);
@@ -124,12 +142,7 @@ void bw_security_tick(struct bw_security *sec)
 {
     sec_sessions_tick(sec);
     sec_approvals_tick(sec);
-    pthread_mutex_lock(&sec->setup_lock);
-    if (sec->setup_expires_us && sec->setup_expires_us <= bw_clock_realtime_us()) {
-        sec->setup_expires_us = 0;
-        bw_crypto_wipe(sec->setup_hash, sizeof(sec->setup_hash));
-    }
-    pthread_mutex_unlock(&sec->setup_lock);
+    sec_setup_tick(sec);
 }
 
 void bw_security_stats_get(struct bw_security *sec, struct bw_security_stats *out)

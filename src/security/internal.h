@@ -31,6 +31,10 @@
 /* Every permission bit (1 << bw_permission). */
 #define SEC_PERM_ALL ((1u << BW_PERM_COUNT_) - 1u)
 #define SEC_AREAS_ALL 0xfffffffeu /* areas 1..31 */
+/* The meta key of the project directory whose policy was last applied. */
+#define SEC_META_POLICY_PROJECT "policy_project"
+/* Room for an account's stored role names, "a,b", with the NUL. */
+#define SEC_ROLES_TEXT_MAX 4096
 
 /* An account as stored. */
 struct sec_user {
@@ -44,6 +48,10 @@ struct sec_user {
     size_t totp_sealed_len; /* 0: none */
     bool totp_confirmed;
     int64_t totp_last_step; /* the last time step accepted (no reuse) */
+    /* Set when info.roles was set anew (an administrator's list, the
+     * directory's groups): an update then drops the stored role names
+     * the policy does not know instead of keeping them. */
+    bool roles_replace;
 };
 
 /* ---- context.c ------------------------------------------------------ */
@@ -59,12 +67,23 @@ void sec_store_close(struct bw_security *sec);
 BW_MUST_CHECK int sec_store_user_load(struct bw_security *sec, const char *name,
                                       struct sec_user *out);
 /* Inserts (BW_EEXIST on a taken name; fills u->id) or rewrites every
- * field of an existing account. */
+ * field of an existing account; an update keeps the stored role names
+ * the policy does not know unless u->roles_replace. */
 BW_MUST_CHECK int sec_store_user_insert(struct bw_security *sec, struct sec_user *u);
 BW_MUST_CHECK int sec_store_user_update(struct bw_security *sec, const struct sec_user *u);
 BW_MUST_CHECK int sec_store_user_delete(struct bw_security *sec, const char *name);
 BW_MUST_CHECK int sec_store_user_each(struct bw_security *sec,
                                       int (*fn)(void *ctx, const struct sec_user *u), void *ctx);
+/* An account's stored role names ("a,b") as they are, known to the
+ * policy or not, and writing them back so (undoing a change). */
+BW_MUST_CHECK int sec_store_roles_text_get(struct bw_security *sec, int64_t id, char *out,
+                                           size_t size);
+BW_MUST_CHECK int sec_store_roles_text_set(struct bw_security *sec, int64_t id, const char *text);
+/* The store's own facts (table meta): BW_ENOTFOUND for a key never set,
+ * BW_ETOOLARGE when the value does not fit out. */
+BW_MUST_CHECK int sec_store_meta_set(struct bw_security *sec, const char *key, const char *value);
+BW_MUST_CHECK int sec_store_meta_get(struct bw_security *sec, const char *key, char *out,
+                                     size_t size);
 /* Password history: adds a hash, keeps the newest keep of them. */
 BW_MUST_CHECK int sec_store_history_add(struct bw_security *sec, int64_t user_id, const char *hash,
                                         uint32_t keep);
@@ -80,13 +99,16 @@ BW_MUST_CHECK int sec_store_has_admin(struct bw_security *sec, bool *out);
 
 /* ---- pwpolicy.c ------------------------------------------------------ */
 
-/* Checks a new password against the project's rules (length in
- * characters, classes, user name, dictionary). BW_ERANGE with why naming
- * the rule; BW_EMALFORMED when it is not UTF-8. History and lifetime are
- * checked by the callers that know the account. */
+/* Checks a new password for the account user (full_name: its full name,
+ * may be NULL) against the project's rules (length in characters,
+ * classes, user name, dictionary and libcrack2's checks against the
+ * account's names). BW_ERANGE with why naming the rule; BW_EMALFORMED
+ * when it is not UTF-8. History and lifetime are checked by the callers
+ * that know the account. */
 BW_MUST_CHECK int sec_password_rules_check(const struct bw_project_password_policy *policy,
-                                           const char *user, const char *password, size_t len,
-                                           char *why, size_t why_size);
+                                           const char *user, const char *full_name,
+                                           const char *password, size_t len, char *why,
+                                           size_t why_size);
 
 /* ---- admin.c --------------------------------------------------------- */
 
@@ -273,7 +295,15 @@ struct bw_security {
     uint8_t setup_hash[BW_SHA256_LEN];
     int64_t setup_expires_us; /* 0: no secret outstanding */
     uint32_t setup_failures;  /* wrong secrets; the secret is void after a few */
+    char *setup_file;         /* holds the secret (bw_security_setup_secret_file); NULL: none */
 };
+
+/* ---- setup.c --------------------------------------------------------- */
+
+/* Voids a secret whose hour is over (and removes its file). */
+void sec_setup_tick(struct bw_security *sec);
+/* Voids the secret and removes its file: the context closes. */
+void sec_setup_close(struct bw_security *sec);
 
 /* ---- approval.c ------------------------------------------------------ */
 

@@ -174,6 +174,7 @@ static int shadow_store(struct bw_security *sec, const char *name, uint64_t role
         u->info.level = cfg->level;
         u->info.areas = cfg->areas;
         u->info.roles = roles;
+        u->roles_replace = true; /* the directory decides them all */
         rc = sec_store_user_update(sec, u);
     }
     pthread_mutex_unlock(&sec->lockout_lock);

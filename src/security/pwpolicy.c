@@ -4,8 +4,11 @@
  * required character classes, not containing the user name, and
  * libcrack2's dictionary check. A refusal names the rule it broke and
  * never echoes the password. History and lifetime need the account and
- * are checked in admin.c. Any thread (libcrack2, which keeps static
- * state, is called under a lock).
+ * are checked in admin.c. libcrack2 is asked about the account being
+ * given the password (its name and full name), never about the process's
+ * own passwd entry, which the daemon's user may not even have (systemd
+ * DynamicUser). Any thread (libcrack2, which keeps static state, is
+ * called under a lock).
  */
 #include "security/internal.h"
 
@@ -57,13 +60,19 @@ static int refuse(char *why, size_t size, const char *text)
 static const char *class_names[] = {"a lower-case letter", "an upper-case letter", "a digit",
                                     "a symbol"};
 
-static int dictionary_check(const char *password, size_t len, char *why, size_t size)
+/* libcrack2's checks against the dictionary and against the account:
+ * FascistCheckUser with a user name given looks up no passwd entry
+ * (FascistCheck would look up the calling process's, and refuse every
+ * password when there is none). */
+static int dictionary_check(const char *user, const char *full_name, const char *password,
+                            size_t len, char *why, size_t size)
 {
     char *copy = bw_strndup(password, len);
     if (!copy)
         return BW_ENOMEM;
     pthread_mutex_lock(&crack_lock);
-    const char *msg = FascistCheck(copy, GetDefaultCracklibDict());
+    const char *msg = FascistCheckUser(copy, GetDefaultCracklibDict(), user ? user : "",
+                                       full_name ? full_name : "");
     char reason[160] = "";
     if (msg)
         bw_strlcpy(reason, msg, sizeof(reason));
@@ -80,7 +89,8 @@ static int dictionary_check(const char *password, size_t len, char *why, size_t 
 }
 
 int sec_password_rules_check(const struct bw_project_password_policy *policy, const char *user,
-                             const char *password, size_t len, char *why, size_t why_size)
+                             const char *full_name, const char *password, size_t len, char *why,
+                             size_t why_size)
 {
     if (!bw_utf8_valid(password, len) || memchr(password, '\0', len)) {
         bw_strlcpy(why, "the password is not valid UTF-8 text", why_size);
@@ -128,6 +138,6 @@ int sec_password_rules_check(const struct bw_project_password_policy *policy, co
         contains_folded(password, len, user))
         return refuse(why, why_size, "the password must not contain the user name");
     if (policy->dictionary_check)
-        return dictionary_check(password, len, why, why_size);
+        return dictionary_check(user, full_name, password, len, why, why_size);
     return BW_OK;
 }

@@ -77,6 +77,10 @@ struct bw_security_actor {
     const char *session; /* token; NULL for the terminal */
     const char *os_user; /* "uid 1000 (alice)"; used when session is NULL */
     const char *address;
+    /* The OS user's audit login uid (Linux: /proc/PID/loginuid), which
+     * sudo and su keep: recorded as the detail "login_uid" when known. */
+    bool login_uid_known;
+    uint32_t login_uid;
 };
 
 /* A change to an account: NULL or a negative/false "set_" flag leaves a
@@ -97,13 +101,21 @@ struct bw_security_user_change {
     int64_t expires_us; /* 0: never */
 };
 
+/* True when text (len bytes) may be an account's full name: at most 128
+ * bytes of UTF-8 text without control characters (C0, DEL, C1), which
+ * could drive a terminal or a log viewer that shows it. Pure. */
+bool bw_security_full_name_valid(const char *text, size_t len);
+
 /* ---- the context ---------------------------------------------------- */
 
 struct bw_security_config {
     const char *state_dir;                    /* users.db and keys/ live here */
     const struct bw_project_security *policy; /* borrowed for the context's life */
-    const char *project_dir;                  /* for relative files (LDAP CA) */
-    struct bw_audit *audit;                   /* borrowed; required */
+    /* The project the policy is of, for relative files (LDAP CA); it is
+     * recorded in users.db (bw_security_policy_project). NULL: the policy
+     * is the built-in defaults, and nothing is recorded. */
+    const char *project_dir;
+    struct bw_audit *audit; /* borrowed; required */
 };
 
 struct bw_security;
@@ -116,6 +128,12 @@ BW_MUST_CHECK int bw_security_open(const struct bw_security_config *config,
                                    struct bw_security **out);
 /* Ends every session (audited) and closes. NULL is fine. Main thread. */
 void bw_security_close(struct bw_security *sec);
+/* The project directory (absolute when it could be resolved) whose
+ * policy was last applied to these accounts, into out. BW_ENOTFOUND when
+ * none ever was (only the built-in defaults), BW_ETOOLARGE, BW_EIO. A
+ * tool that applies the defaults uses it to refuse what the project's
+ * policy must judge (passwords, roles). Any thread. */
+BW_MUST_CHECK int bw_security_policy_project(struct bw_security *sec, char *out, size_t size);
 
 /* Housekeeping the daemon calls about once a second: locks idle
  * sessions, ends expired ones and overrides (each audited), lets lapsed
@@ -187,10 +205,20 @@ BW_MUST_CHECK int bw_security_mfa_remove(struct bw_security *sec,
  * administrator exists (no secret is made). Audited. */
 BW_MUST_CHECK int bw_security_setup_secret_issue(struct bw_security *sec, char *secret,
                                                  size_t secret_size);
+/* Ties to the outstanding secret the file at path (copied) into which
+ * the caller wrote it: the module removes the file once the secret is
+ * used, void after wrong tries, expired (at the next tick), replaced, or
+ * when the context closes. BW_ESTATE when no secret is outstanding,
+ * BW_ENOMEM. */
+BW_MUST_CHECK int bw_security_setup_secret_file(struct bw_security *sec, const char *path);
 /* Creates the first security administrator (role security-admin) with
  * the secret; the secret is void afterwards, and after an hour anyway.
- * BW_EDENIED (wrong, used or expired secret; audited), BW_ERANGE (the
- * password policy; why says the rule), BW_EEXIST. */
+ * What can be checked without the secret is checked first, and a right
+ * secret is not spent when the account cannot be made for another
+ * reason. BW_EDENIED (wrong, used or expired secret; audited; a few
+ * wrong ones void it), BW_EINVAL (a bad name), BW_ERANGE (the password
+ * policy; why says the rule), BW_EEXIST (the name is taken), BW_EFULL
+ * (the hashing queue is full), BW_EIO. */
 BW_MUST_CHECK int bw_security_setup_admin(struct bw_security *sec, const char *secret,
                                           const char *name, const char *password,
                                           size_t password_len, const char *address, char *why,

@@ -4,15 +4,73 @@
  * active account may manage accounts, the daemon prints a one-time
  * secret, valid for an hour, with which the first security administrator
  * is created; only its SHA-256 is kept, in memory. It is void once used,
- * after the hour, and after a few wrong tries. Any thread.
+ * after the hour, and after a few wrong tries; a try with the right
+ * secret that fails for another reason (a taken name, a refused
+ * password, a busy hashing queue, a store or trail failure) leaves it
+ * good. Any thread.
  */
 #include "security/internal.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SETUP_VALID_US (3600ll * 1000000)
 #define SETUP_MAX_FAILURES 5
 #define SETUP_SECRET_BYTES 20 /* 32 base32 characters */
+#define SETUP_FULL_NAME "first administrator"
+
+/* Removes the file tied to the secret, if any. Under setup_lock. */
+static void setup_file_drop(struct bw_security *sec)
+{
+    if (!sec->setup_file)
+        return;
+    if (unlink(sec->setup_file) != 0 && errno != ENOENT)
+        bw_log(BW_LOG_WARN, BW_LOGC_SECURITY, "cannot remove %s; remove it by hand",
+               sec->setup_file);
+    bw_free(sec->setup_file);
+    sec->setup_file = NULL;
+}
+
+/* Voids the secret and removes its file. Under setup_lock. */
+static void setup_void(struct bw_security *sec)
+{
+    sec->setup_expires_us = 0;
+    bw_crypto_wipe(sec->setup_hash, sizeof(sec->setup_hash));
+    setup_file_drop(sec);
+}
+
+int bw_security_setup_secret_file(struct bw_security *sec, const char *path)
+{
+    char *copy = bw_strdup(path);
+    if (!copy)
+        return BW_ENOMEM;
+    pthread_mutex_lock(&sec->setup_lock);
+    int rc = sec->setup_expires_us > bw_clock_realtime_us() ? BW_OK : BW_ESTATE;
+    if (rc == BW_OK) {
+        setup_file_drop(sec);
+        sec->setup_file = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&sec->setup_lock);
+    bw_free(copy);
+    return rc;
+}
+
+void sec_setup_tick(struct bw_security *sec)
+{
+    pthread_mutex_lock(&sec->setup_lock);
+    if (sec->setup_expires_us && sec->setup_expires_us <= bw_clock_realtime_us())
+        setup_void(sec);
+    pthread_mutex_unlock(&sec->setup_lock);
+}
+
+void sec_setup_close(struct bw_security *sec)
+{
+    pthread_mutex_lock(&sec->setup_lock);
+    setup_void(sec);
+    pthread_mutex_unlock(&sec->setup_lock);
+}
 
 int bw_security_setup_secret_issue(struct bw_security *sec, char *secret, size_t secret_size)
 {
@@ -37,6 +95,7 @@ int bw_security_setup_secret_issue(struct bw_security *sec, char *secret, size_t
         return rc;
     }
     pthread_mutex_lock(&sec->setup_lock);
+    setup_file_drop(sec); /* it held the secret this one replaces */
     memcpy(sec->setup_hash, digest, sizeof(digest));
     sec->setup_expires_us = bw_clock_realtime_us() + SETUP_VALID_US;
     sec->setup_failures = 0;
@@ -46,8 +105,20 @@ int bw_security_setup_secret_issue(struct bw_security *sec, char *secret, size_t
                      json_pack("{s:I}", "valid_seconds", (json_int_t)(SETUP_VALID_US / 1000000)));
 }
 
-/* Consumes the secret when it matches: true once, then never again. */
-static bool secret_take(struct bw_security *sec, const char *secret)
+/* A secret taken by a matching try, kept so that it can be put back
+ * when the administrator cannot be made for a reason that is not the
+ * secret's (a taken name, a busy hashing queue, the store or the trail
+ * failing): a one-time secret spent on such a failure would leave no way
+ * to make one. */
+struct taken_secret {
+    uint8_t hash[BW_SHA256_LEN];
+    int64_t expires_us;
+};
+
+/* Consumes the secret when it matches: true once, then never again
+ * (unless secret_restore puts it back). A wrong try counts toward the
+ * few that void it. */
+static bool secret_take(struct bw_security *sec, const char *secret, struct taken_secret *taken)
 {
     uint8_t digest[BW_SHA256_LEN];
     if (!secret || bw_crypto_sha256(secret, strlen(secret), digest) != BW_OK)
@@ -56,13 +127,58 @@ static bool secret_take(struct bw_security *sec, const char *secret)
     bool live = sec->setup_expires_us > bw_clock_realtime_us();
     bool same = bw_crypto_equal(digest, sec->setup_hash, sizeof(digest));
     bool ok = live && same;
-    if (ok || (live && ++sec->setup_failures >= SETUP_MAX_FAILURES)) {
+    if (ok) {
+        memcpy(taken->hash, sec->setup_hash, sizeof(taken->hash));
+        taken->expires_us = sec->setup_expires_us;
+    }
+    if (ok) {
+        /* Its file stays until the administrator exists: the secret may
+         * yet be put back. */
         sec->setup_expires_us = 0;
         bw_crypto_wipe(sec->setup_hash, sizeof(sec->setup_hash));
+    } else if (live && ++sec->setup_failures >= SETUP_MAX_FAILURES) {
+        setup_void(sec);
     }
     pthread_mutex_unlock(&sec->setup_lock);
     bw_crypto_wipe(digest, sizeof(digest));
     return ok;
+}
+
+/* Makes a taken secret good again, with its own expiry and the wrong
+ * tries counted so far, unless a new secret was issued meanwhile. */
+static void secret_restore(struct bw_security *sec, struct taken_secret *taken)
+{
+    pthread_mutex_lock(&sec->setup_lock);
+    if (sec->setup_expires_us == 0) {
+        memcpy(sec->setup_hash, taken->hash, sizeof(sec->setup_hash));
+        sec->setup_expires_us = taken->expires_us;
+    }
+    pthread_mutex_unlock(&sec->setup_lock);
+    bw_crypto_wipe(taken, sizeof(*taken));
+}
+
+/* What can be judged before the secret is spent: a valid and free name
+ * and a password the policy accepts. */
+static int setup_precheck(struct bw_security *sec, const char *name, const char *password,
+                          size_t password_len, char *why, size_t why_size)
+{
+    if (!sec_user_name_valid(name)) {
+        bw_strlcpy(why, "name: 1..64 letters, digits and . _ - @", why_size);
+        return BW_EINVAL;
+    }
+    struct sec_user u;
+    int rc = sec_store_user_load(sec, name, &u);
+    bw_crypto_wipe(&u, sizeof(u));
+    if (rc == BW_OK) {
+        bw_strlcpy(why, "an account with that name exists", why_size);
+        return BW_EEXIST;
+    }
+    if (rc != BW_ENOTFOUND) {
+        bw_strlcpy(why, "the account store cannot be read", why_size);
+        return rc;
+    }
+    return sec_password_rules_check(&sec->policy->password, name, SETUP_FULL_NAME, password,
+                                    password_len, why, why_size);
 }
 
 int bw_security_setup_admin(struct bw_security *sec, const char *secret, const char *name,
@@ -73,18 +189,13 @@ int bw_security_setup_admin(struct bw_security *sec, const char *secret, const c
     int rc = sec_store_has_admin(sec, &has);
     if (rc)
         return rc;
-    /* What can be checked before the secret is spent is checked first. */
-    if (!has && !sec_user_name_valid(name)) {
-        bw_strlcpy(why, "name: 1..64 letters, digits and . _ - @", why_size);
-        return BW_EINVAL;
-    }
     if (!has) {
-        rc = sec_password_rules_check(&sec->policy->password, name, password, password_len, why,
-                                      why_size);
+        rc = setup_precheck(sec, name, password, password_len, why, why_size);
         if (rc)
             return rc;
     }
-    if (has || !secret_take(sec, secret)) {
+    struct taken_secret taken;
+    if (has || !secret_take(sec, secret, &taken)) {
         bw_strlcpy(why, "the setup secret is wrong, used or expired", why_size);
         sec_note(sec, BW_AUDIT_EV_SETUP_SECRET_REFUSED, BW_AUDIT_DENIED, name && *name ? name : "-",
                  address, NULL);
@@ -92,11 +203,19 @@ int bw_security_setup_admin(struct bw_security *sec, const char *secret, const c
     }
     static const char *const roles[] = {"security-admin"};
     struct bw_security_user_change change = {
-        .set_roles = true, .roles = roles, .role_count = 1, .full_name = "first administrator"};
+        .set_roles = true, .roles = roles, .role_count = 1, .full_name = SETUP_FULL_NAME};
     struct bw_security_actor actor = {.os_user = "setup secret", .address = address};
     rc = bw_security_user_add(sec, &actor, name, &change, password, password_len, why, why_size);
-    if (rc)
+    if (rc) {
+        /* Not the secret's fault (the add recorded why): it stays good. */
+        secret_restore(sec, &taken);
         return rc;
+    }
+    bw_crypto_wipe(&taken, sizeof(taken));
+    pthread_mutex_lock(&sec->setup_lock);
+    if (sec->setup_expires_us == 0)
+        setup_file_drop(sec); /* used: no newer secret was issued */
+    pthread_mutex_unlock(&sec->setup_lock);
     /* The administrator chose this password: no change at first login. */
     struct sec_user u;
     rc = sec_store_user_load(sec, name, &u);

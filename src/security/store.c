@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * STATE/users.db: the accounts, their lockout state, sealed second-factor
- * keys and password history. SQLite in WAL mode, so that `bulwark user
- * list` can read while the daemon writes; the file is created 0600 and
- * refused when others may read it or it is a link. Roles are stored by
- * name (the project may reorder them) and mapped to the project's role
- * indexes when an account is loaded; a role the project no longer has
- * grants nothing. Every call takes sec->db_lock: one connection serves
- * every thread.
+ * keys and password history, and a few facts about the store itself
+ * (table meta: the project whose policy was last applied). SQLite in WAL
+ * mode, so that `bulwark user list` can read while the daemon writes;
+ * the file is created 0600 and refused when others may read it or it is
+ * a link. Roles are stored by name (the project may reorder them) and
+ * mapped to the project's role indexes when an account is loaded; a
+ * role the policy in use does not know grants nothing, but its name is
+ * kept as it is when the account is written back (another policy, the
+ * project's, may know it), unless the account's roles were set anew.
+ * Every call takes sec->db_lock: one connection serves every thread.
  */
 #include "security/internal.h"
 
@@ -19,7 +22,6 @@
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
-#define ROLES_TEXT_MAX 4096
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS users("
@@ -48,7 +50,8 @@ static const char schema[] =
     " at_us INTEGER NOT NULL,"
     " hash TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS password_history_user ON password_history(user_id, at_us);"
-    "CREATE TABLE IF NOT EXISTS failure_pad(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS failure_pad(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 #define USER_COLUMNS                                                                               \
     "id, name, full_name, type, state, level, areas, roles, must_change, created_us,"              \
@@ -114,30 +117,69 @@ static void copy_text(char *dst, size_t size, const unsigned char *src)
     bw_strlcpy(dst, src ? (const char *)src : "", size);
 }
 
-/* Role names ("a,b") to the project's indexes. */
-static uint64_t roles_from_text(const struct bw_security *sec, const char *text)
+/* Calls fn for each name of a stored role list ("a,b"; empty names are
+ * skipped) until it returns non-zero, and returns that. */
+static int roles_each(const char *text, int (*fn)(void *ctx, const char *name, size_t len),
+                      void *ctx)
 {
-    uint64_t mask = 0;
-    const char *p = text;
+    const char *p = text ? text : "";
     while (*p) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        char name[BW_PROJECT_NAME_MAX + 1];
-        if (len > 0 && len <= BW_PROJECT_NAME_MAX) {
-            memcpy(name, p, len);
-            name[len] = '\0';
-            size_t i = bw_project_role_find(sec->policy, name);
-            if (i != SIZE_MAX && i < 64)
-                mask |= 1ull << i;
-        }
+        int rc = len > 0 ? fn(ctx, p, len) : 0;
+        if (rc)
+            return rc;
         p += len;
         if (*p == ',')
             p++;
     }
-    return mask;
+    return 0;
 }
 
-static int roles_to_text(const struct bw_security *sec, uint64_t mask, char *out, size_t size)
+/* The policy's index of the role name (len bytes), or SIZE_MAX. */
+static size_t role_index(const struct bw_security *sec, const char *name, size_t len)
+{
+    char copy[BW_PROJECT_NAME_MAX + 1];
+    if (len > BW_PROJECT_NAME_MAX)
+        return SIZE_MAX;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    size_t i = bw_project_role_find(sec->policy, copy);
+    return i < 64 ? i : SIZE_MAX;
+}
+
+struct roles_walk {
+    const struct bw_security *sec;
+    uint64_t mask;          /* the known roles */
+    struct bw_buf *unknown; /* the others, as "a,b"; NULL: not collected */
+};
+
+static int roles_walk_one(void *ctx, const char *name, size_t len)
+{
+    struct roles_walk *w = ctx;
+    size_t i = role_index(w->sec, name, len);
+    if (i != SIZE_MAX) {
+        w->mask |= 1ull << i;
+        return BW_OK;
+    }
+    if (!w->unknown)
+        return BW_OK;
+    int rc = w->unknown->len > 0 ? bw_buf_append(w->unknown, ",", 1) : BW_OK;
+    return rc ? rc : bw_buf_append(w->unknown, name, len);
+}
+
+/* Role names ("a,b") to the policy's indexes. */
+static uint64_t roles_from_text(const struct bw_security *sec, const char *text)
+{
+    struct roles_walk w = {.sec = sec};
+    (void)roles_each(text, roles_walk_one, &w); /* cannot fail without a buffer */
+    return w.mask;
+}
+
+/* The names of mask's roles, then extra (names kept as stored; may be
+ * NULL), as "a,b" into out. BW_ETOOLARGE past size. */
+static int roles_to_text(const struct bw_security *sec, uint64_t mask, const struct bw_buf *extra,
+                         char *out, size_t size)
 {
     struct bw_buf buf;
     bw_buf_init(&buf, size - 1);
@@ -149,6 +191,12 @@ static int roles_to_text(const struct bw_security *sec, uint64_t mask, char *out
             rc = bw_buf_append(&buf, ",", 1);
         if (rc == BW_OK)
             rc = bw_buf_append_str(&buf, sec->policy->roles[i].name);
+    }
+    if (rc == BW_OK && extra && extra->len > 0) {
+        if (buf.len > 0)
+            rc = bw_buf_append(&buf, ",", 1);
+        if (rc == BW_OK)
+            rc = bw_buf_append(&buf, extra->data, extra->len);
     }
     if (rc == BW_OK)
         bw_strlcpy(out, buf.data ? buf.data : "", size);
@@ -215,12 +263,35 @@ int sec_store_user_load(struct bw_security *sec, const char *name, struct sec_us
     return rc;
 }
 
-/* Binds every field but id to ?1..?19 in USER_COLUMNS order. The stored
- * state keeps EXPIRED out: expiry is computed from expires_us. */
-static int bind_user(const struct bw_security *sec, sqlite3_stmt *st, const struct sec_user *u)
+/* The stored role names of account id that the policy does not know,
+ * as "a,b" into unknown. Under db_lock. */
+static int roles_unknown_stored(struct bw_security *sec, int64_t id, struct bw_buf *unknown)
 {
-    char roles[ROLES_TEXT_MAX];
-    if (roles_to_text(sec, u->info.roles, roles, sizeof(roles)))
+    sqlite3_stmt *st = NULL;
+    int rc = BW_EIO;
+    if (sqlite3_prepare_v2(sec->db, "SELECT roles FROM users WHERE id = ?1", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, id) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            struct roles_walk w = {.sec = sec, .unknown = unknown};
+            rc = roles_each((const char *)sqlite3_column_text(st, 0), roles_walk_one, &w);
+        } else if (step == SQLITE_DONE) {
+            rc = BW_OK; /* gone: the update finds no row */
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Binds every field but id to ?1..?19 in USER_COLUMNS order, with
+ * extra_roles (may be NULL) after the names of u's roles. The stored
+ * state keeps EXPIRED out: expiry is computed from expires_us. */
+static int bind_user(const struct bw_security *sec, sqlite3_stmt *st, const struct sec_user *u,
+                     const struct bw_buf *extra_roles)
+{
+    char roles[SEC_ROLES_TEXT_MAX];
+    if (roles_to_text(sec, u->info.roles, extra_roles, roles, sizeof(roles)))
         return BW_ETOOLARGE;
     enum bw_security_account_state state =
         u->info.state == BW_SECURITY_EXPIRED ? BW_SECURITY_ACTIVE : u->info.state;
@@ -259,7 +330,7 @@ int sec_store_user_insert(struct bw_security *sec, struct sec_user *u)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(sec->db, sql, -1, &st, NULL) == SQLITE_OK ? BW_OK : BW_EIO;
     if (rc == BW_OK)
-        rc = bind_user(sec, st, u);
+        rc = bind_user(sec, st, u, NULL);
     if (rc == BW_OK) {
         int step = sqlite3_step(st);
         if (step == SQLITE_DONE)
@@ -280,17 +351,99 @@ int sec_store_user_update(struct bw_security *sec, const struct sec_user *u)
         " last_login_us=?11, expires_us=?12, locked_until_us=?13, failed_logins=?14,"
         " first_failure_us=?15, pw_hash=?16, totp=?17, totp_confirmed=?18,"
         " totp_last_step=?19 WHERE id=?20";
+    struct bw_buf kept;
+    bw_buf_init(&kept, SEC_ROLES_TEXT_MAX);
     pthread_mutex_lock(&sec->db_lock);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(sec->db, sql, -1, &st, NULL) == SQLITE_OK ? BW_OK : BW_EIO;
+    /* Names this policy does not know stay as they are stored, read in
+     * the same hold of the lock as the write. */
+    int rc = u->roles_replace ? BW_OK : roles_unknown_stored(sec, u->id, &kept);
+    if (rc == BW_OK && sqlite3_prepare_v2(sec->db, sql, -1, &st, NULL) != SQLITE_OK)
+        rc = BW_EIO;
     if (rc == BW_OK)
-        rc = bind_user(sec, st, u);
+        rc = bind_user(sec, st, u, &kept);
     if (rc == BW_OK && sqlite3_bind_int64(st, 20, u->id) != SQLITE_OK)
         rc = BW_EIO;
     if (rc == BW_OK && sqlite3_step(st) != SQLITE_DONE)
         rc = BW_EIO;
     if (rc == BW_OK && sqlite3_changes(sec->db) == 0)
         rc = BW_ENOTFOUND;
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&sec->db_lock);
+    bw_buf_clear(&kept);
+    return rc;
+}
+
+int sec_store_roles_text_get(struct bw_security *sec, int64_t id, char *out, size_t size)
+{
+    pthread_mutex_lock(&sec->db_lock);
+    sqlite3_stmt *st = NULL;
+    int rc = BW_EIO;
+    if (sqlite3_prepare_v2(sec->db, "SELECT roles FROM users WHERE id = ?1", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, id) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const unsigned char *text = sqlite3_column_text(st, 0);
+            rc =
+                bw_strlcpy(out, text ? (const char *)text : "", size) < size ? BW_OK : BW_ETOOLARGE;
+        } else if (step == SQLITE_DONE) {
+            rc = BW_ENOTFOUND;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&sec->db_lock);
+    return rc;
+}
+
+int sec_store_roles_text_set(struct bw_security *sec, int64_t id, const char *text)
+{
+    pthread_mutex_lock(&sec->db_lock);
+    sqlite3_stmt *st = NULL;
+    int rc = BW_EIO;
+    if (sqlite3_prepare_v2(sec->db, "UPDATE users SET roles = ?1 WHERE id = ?2", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, id) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
+        rc = sqlite3_changes(sec->db) > 0 ? BW_OK : BW_ENOTFOUND;
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&sec->db_lock);
+    return rc;
+}
+
+int sec_store_meta_set(struct bw_security *sec, const char *key, const char *value)
+{
+    pthread_mutex_lock(&sec->db_lock);
+    sqlite3_stmt *st = NULL;
+    int rc = BW_EIO;
+    if (sqlite3_prepare_v2(sec->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1,
+                           &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_DONE)
+        rc = BW_OK;
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&sec->db_lock);
+    return rc;
+}
+
+int sec_store_meta_get(struct bw_security *sec, const char *key, char *out, size_t size)
+{
+    pthread_mutex_lock(&sec->db_lock);
+    sqlite3_stmt *st = NULL;
+    int rc = BW_EIO;
+    if (sqlite3_prepare_v2(sec->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const unsigned char *text = sqlite3_column_text(st, 0);
+            rc =
+                bw_strlcpy(out, text ? (const char *)text : "", size) < size ? BW_OK : BW_ETOOLARGE;
+        } else if (step == SQLITE_DONE) {
+            rc = BW_ENOTFOUND;
+        }
+    }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&sec->db_lock);
     return rc;
@@ -326,14 +479,21 @@ int sec_store_user_each(struct bw_security *sec, int (*fn)(void *ctx, const stru
     int step;
     while (rc == BW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {
+            /* Not realloc: the records hold password hashes and sealed
+             * keys, and the old block must be wiped before it is let go. */
             size_t bytes;
             size_t ncap = cap ? cap * 2 : 16;
             struct sec_user *grown = NULL;
             if (bw_size_mul(ncap, sizeof(*users), &bytes))
-                grown = bw_realloc(users, bytes);
+                grown = bw_malloc(bytes);
             if (!grown) {
                 rc = BW_ENOMEM;
                 break;
+            }
+            if (users) {
+                memcpy(grown, users, count * sizeof(*users));
+                bw_crypto_wipe(users, cap * sizeof(*users));
+                bw_free(users);
             }
             users = grown;
             cap = ncap;

@@ -7,12 +7,18 @@
 # otpauth:// URI), mfa remove, remove; each leaves its audit record
 # naming the operating-system user, from the command line. Password
 # policy refusals name the rule and exit 1; there is no option for a
-# password. Then with the daemon running on that state: actions go
-# through it (records from the control socket; the daemon holds the
-# lock), an enrolment is confirmed in one go. Last, the first
-# administrator: a fresh state, the setup secret `serve` prints, a wrong
-# secret refused and recorded, the right one creating the administrator,
-# and the same one refused the second time.
+# password; a password's trailing carriage return is not part of it, a
+# control character in it is refused; text that is not UTF-8 is a usage
+# error naming the option; --json output is ASCII. Then with the daemon
+# running on that state: actions go through it (records from the
+# control socket; the daemon holds the lock), an enrolment is confirmed
+# in one go; once the daemon has applied its project's policy, offline
+# password changes need --project. Last, the first administrator: a
+# fresh state, the setup secret `serve` writes to STATE/setup-secret
+# (0600; its standard output is no terminal here, and gets only the
+# file's name), a wrong secret refused and recorded, the right one
+# creating the administrator and removing the file, and the same one
+# refused the second time.
 source "$BW_SOURCE_DIR/tests/integration/fixtures/cli/lib.sh"
 
 command -v python3 >/dev/null || fail "python3 is needed to check JSON and compute TOTP codes"
@@ -91,8 +97,19 @@ expect_status 2 "bad date" u add --state "$STATE" eve --expires 2027-02-29 --pas
 expect_status 2 "human without password" u add --state "$STATE" eve --no-password
 expect_output 'for service accounts' "--no-password message"
 expect_status 2 "modify nothing" u modify --state "$STATE" eve
+expect_status 2 "a NAME that is not UTF-8" u add --state "$STATE" $'ev\xffe' --password-stdin
+expect_output '^bulwark user add: NAME is not valid UTF-8 text' "bad NAME message"
+expect_status 2 "show a NAME that is not UTF-8" u show --state "$STATE" $'\xc3'
+expect_status 2 "disable a NAME that is not UTF-8" u disable --state "$STATE" $'\xc3'
+expect_status 2 "mfa enrol a NAME that is not UTF-8" u mfa enrol --state "$STATE" $'\xc3'
+expect_status 2 "a full name that is not UTF-8" u modify --state "$STATE" eve --full-name $'Ev\xc3'
+expect_output '^bulwark user modify: --full-name is not valid UTF-8 text' "bad --full-name message"
+expect_status 2 "a full name with an escape" u add --state "$STATE" eve --full-name $'Eve \e[31mRed' --password-stdin
+expect_output 'without control characters' "control characters message"
+expect_status 2 "a full name with a C1 control" u modify --state "$STATE" eve --full-name $'Eve \xc2\x9b31m'
+if grep -q 'out of memory' <<<"$OUT"; then fail "a bad text said: out of memory"; fi
 [ ! -e "$STATE" ] || fail "a usage error created the state directory"
-pass "usage errors exit 2; no option takes a password"
+pass "usage errors exit 2 (text that is not UTF-8 names its option); no option takes a password"
 
 # ---- offline -----------------------------------------------------------
 expect_status 0 "add alice" bash -c "printf '%s\n' '$PW1' | \"\$0\" user add --state '$STATE' alice \
@@ -121,6 +138,10 @@ refuse_pw bob 'Sh0rt-pw' 'shorter than 12 characters'
 refuse_pw bob 'alllowercase-words-1' 'must contain an upper-case letter'
 refuse_pw carol 'Xx-Carol-Gate-1942' 'must not contain the user name'
 refuse_pw bob 'Administrator1' 'dictionary check'
+expect_status 1 "a password made of the full name" bash -c "printf '%s\n' 'QuentinWorthington1' | \"\$0\" user add --state '$STATE' zed --full-name 'Quentin Worthington' --password-stdin" "$BW_BIN"
+expect_output 'password entry' "libcrack2 judges against the account's full name"
+expect_status 1 "a control character in a password" bash -c "printf 'Tr1cky-\tPlant-Gate\n' | \"\$0\" user add --state '$STATE' bob --password-stdin" "$BW_BIN"
+expect_output 'the password contains a control character' "control character message"
 expect_status 1 "empty stdin" bash -c "\"\$0\" user add --state '$STATE' bob --password-stdin </dev/null" "$BW_BIN"
 expect_output 'no password on standard input' "empty stdin message"
 row=$(last_record user.change_refused)
@@ -190,6 +211,23 @@ if grep -aqF -e "$PW1" -e "$PW2" "$STATE"/audit.db* "$STATE"/users.db*; then
 fi
 pass "remove; no password in clear in the trail or the accounts"
 
+# A line from Windows ends in CR LF: the CR is not part of the password.
+expect_status 0 "a password line ending in CR LF" bash -c "printf '%s\r\n' '$PW1' | \"\$0\" user add --state '$STATE' crlf --password-stdin" "$BW_BIN"
+expect_status 1 "the same password without the CR" bash -c "printf '%s\n' '$PW1' | \"\$0\" user passwd --state '$STATE' crlf --password-stdin" "$BW_BIN"
+expect_output 'one of the last' "without its CR, the same password"
+expect_status 0 "remove crlf" u remove --state "$STATE" crlf
+pass "a password's trailing CR is dropped"
+
+# A full name beyond ASCII: --json escapes it, so the output is ASCII.
+expect_status 0 "add zoe" bash -c "printf '%s\n' '$PW1' | \"\$0\" user add --state '$STATE' zoe --full-name 'Zoë Ångström' --password-stdin" "$BW_BIN"
+expect_json "show --json, a name beyond ASCII" u show --state "$STATE" zoe --json
+grep -qiF 'Zo\u00eb \u00c5ngstr\u00f6m' <<<"$OUT" || fail "--json does not escape non-ASCII: $OUT"
+python3 -c 'import sys; sys.stdin.buffer.read().decode("ascii")' <<<"$OUT" || fail "--json output is not ASCII: $OUT"
+[ "$(python3 -c 'import json, sys; print(json.load(sys.stdin)["full_name"])' <<<"$OUT")" = 'Zoë Ångström' ] \
+    || fail "--json full name: $OUT"
+expect_status 0 "remove zoe" u remove --state "$STATE" zoe
+pass "--json output is ASCII; text beyond it as \\u escapes"
+
 expect_status 1 "setup without a daemon" u setup --state "$STATE" root1 --password-stdin </dev/null
 expect_output 'no daemon runs on state directory' "setup needs the daemon"
 
@@ -246,14 +284,33 @@ expect_json "show dave" u show --state "$STATE" dave --json
 stop_daemon "$DAEMON_PID" TERM
 pass "enrolment confirmed in one go through the daemon"
 
+# ---- offline again: the daemon applied its project's policy -------------
+# users.db remembers it: under the built-in defaults, no password is set
+# and no role list is given; other changes are, with a note.
+PW3='Fresh-Valve-Seat-88'
+expect_status 1 "passwd without --project" bash -c "printf '%s\n' '$PW3' | \"\$0\" user passwd --state '$STATE' alice --password-stdin" "$BW_BIN"
+expect_output "kept under the policy of the project $(realpath "$PROJECT")" "the refusal names the project"
+expect_output 'give --project' "the refusal says what to do"
+expect_status 1 "add without --project" bash -c "printf '%s\n' '$PW3' | \"\$0\" user add --state '$STATE' frank --password-stdin" "$BW_BIN"
+expect_output 'give --project' "add refused too"
+expect_status 1 "modify roles without --project" u modify --state "$STATE" alice --roles viewer
+expect_status 0 "modify a level without --project" u modify --state "$STATE" alice --level 150
+expect_output 'note: no --project given' "the defaults are noted"
+expect_status 0 "passwd with --project" bash -c "printf '%s\n' '$PW3' | \"\$0\" user passwd --state '$STATE' --project '$PROJECT' alice --password-stdin" "$BW_BIN"
+pass "once a project's policy was applied, offline password and role changes need --project"
+
 # ---- the first administrator --------------------------------------------
 STATE2="$TMP/fresh"
 start_serve "$STATE2" "$TMP/serve2.out" "$TMP/serve2.log"
-wait_for_log "$TMP/serve2.out" 'One-time setup secret' 5 || fail "no setup secret printed"
-secret=$(sed -n 's/.*One-time setup secret (valid for one hour): \([A-Z2-7]*\)$/\1/p' "$TMP/serve2.out")
-[ ${#secret} = 32 ] || fail "setup secret not found: $(cat "$TMP/serve2.out")"
-grep -q 'bulwark user setup --state' "$TMP/serve2.out" || fail "no hint how to use the secret"
-if grep -qF "$secret" "$TMP/serve2.log"; then fail "the setup secret is in the log"; fi
+# Standard output is a file here, as under systemd a journal: it names
+# the file that holds the secret, never the secret.
+wait_for_log "$TMP/serve2.out" 'bulwark user setup --state' 5 || fail "no setup hint printed"
+grep -qF "The one-time setup secret (valid for one hour) is in the file $STATE2/setup-secret" "$TMP/serve2.out" \
+    || fail "the file is not named: $(cat "$TMP/serve2.out")"
+[ "$(stat -c %a "$STATE2/setup-secret")" = 600 ] || fail "setup-secret is not 0600"
+secret=$(cat "$STATE2/setup-secret")
+[[ "$secret" =~ ^[A-Z2-7]{32}$ ]] || fail "setup secret not found in the file: $secret"
+if grep -qF "$secret" "$TMP/serve2.log" "$TMP/serve2.out"; then fail "the setup secret is in the log"; fi
 [ -n "$(last_record setup.secret_issued "$STATE2")" ] || fail "setup.secret_issued not recorded"
 
 wrong=$(tr 'A-Z' 'B-ZA' <<<"$secret")
@@ -262,8 +319,10 @@ expect_output 'the setup secret is wrong, used or expired' "wrong secret message
 row=$(last_record setup.secret_refused "$STATE2")
 grep -q '^denied|root1|control socket, pid [0-9]*, uid ' <<<"$row" || fail "wrong secret not recorded: $row"
 lower=$(tr 'A-Z' 'a-z' <<<"$secret")
+[ -e "$STATE2/setup-secret" ] || fail "a wrong secret removed the file"
 expect_status 0 "setup with the secret" bash -c "printf '%s\n%s\n' '$lower' 'Adm1n-Strong-Gate' | \"\$0\" user setup --state '$STATE2' root1 --password-stdin" "$BW_BIN"
 expect_output 'security administrator root1 created' "setup message"
+[ ! -e "$STATE2/setup-secret" ] || fail "the used secret's file is still there"
 row=$(last_record setup.admin_created "$STATE2")
 grep -q '^success|root1|control socket, pid [0-9]*, uid ' <<<"$row" || fail "setup.admin_created: $row"
 expect_json "show the administrator" u show --state "$STATE2" root1 --json
@@ -276,5 +335,15 @@ pass "setup: the printed secret makes the first administrator once; a wrong one 
 
 start_serve "$STATE2" "$TMP/serve3.out" "$TMP/serve3.log"
 if grep -q 'setup secret' "$TMP/serve3.out"; then fail "a secret was printed although an administrator exists"; fi
+[ ! -e "$STATE2/setup-secret" ] || fail "a setup-secret file although an administrator exists"
 stop_daemon "$DAEMON_PID" TERM
 pass "no setup secret once an administrator exists"
+
+# A secret never used: its file goes when the daemon stops.
+STATE4="$TMP/unused"
+start_serve "$STATE4" "$TMP/serve4.out" "$TMP/serve4.log"
+wait_for_log "$TMP/serve4.out" 'bulwark user setup --state' 5 || fail "no setup hint printed"
+[ -s "$STATE4/setup-secret" ] || fail "no setup-secret file"
+stop_daemon "$DAEMON_PID" TERM
+[ ! -e "$STATE4/setup-secret" ] || fail "the setup-secret file outlived the daemon"
+pass "the setup-secret file goes with the daemon"

@@ -165,6 +165,61 @@ static void test_accounts_persist(void **state)
     assert_int_equal(secfix_login(f, "mia", GOOD, NULL, NULL), BW_SECURITY_LOGIN_OK);
 }
 
+static void test_full_name_without_controls(void **state)
+{
+    struct secfix *f = *state;
+    char why[256];
+    /* C0 (an escape sequence), DEL, C1 (CSI as U+009B), not UTF-8. */
+    static const char *const bad[] = {"Eve \x1b[31mRed", "Eve\x7f",
+                                      "Eve \xc2\x9b"
+                                      "31m",
+                                      "Eve \xff", "Eve\tTab"};
+    for (size_t i = 0; i < BW_ARRAY_LEN(bad); i++) {
+        struct bw_security_user_change change = {.full_name = bad[i]};
+        assert_int_equal(bw_security_user_add(f->sec, &terminal, "eve", &change, GOOD, strlen(GOOD),
+                                              why, sizeof(why)),
+                         BW_EINVAL);
+        assert_non_null(strstr(why, "control characters"));
+        assert_false(bw_security_full_name_valid(bad[i], strlen(bad[i])));
+    }
+    /* Letters beyond ASCII are names like any other. */
+    struct bw_security_user_change change = {.full_name = "Zo\xc3\xab \xc3\x85ngstr\xc3\xb6m"};
+    assert_int_equal(bw_security_user_add(f->sec, &terminal, "eve", &change, GOOD, strlen(GOOD),
+                                          why, sizeof(why)),
+                     BW_OK);
+    struct bw_security_user_change c1 = {.full_name = "x\xc2\x85"};
+    assert_int_equal(bw_security_user_modify(f->sec, &terminal, "eve", &c1, why, sizeof(why)),
+                     BW_EINVAL);
+    assert_true(bw_security_full_name_valid("\xc2\xa0No-break", 10));
+}
+
+static void test_login_uid_recorded(void **state)
+{
+    struct secfix *f = *state;
+    char why[256], details[1024];
+    const struct bw_security_actor sudo = {
+        .os_user = "uid 0 (root)", .login_uid_known = true, .login_uid = 1000};
+    assert_int_equal(
+        bw_security_user_add(f->sec, &sudo, "lou", NULL, GOOD, strlen(GOOD), why, sizeof(why)),
+        BW_OK);
+    secfix_last_details(f, BW_AUDIT_EV_USER_ADDED, details, sizeof(details));
+    assert_non_null(strstr(details, "\"login_uid\":1000"));
+    assert_int_equal(bw_security_user_set_state(f->sec, &sudo, "lou", false, why, sizeof(why)),
+                     BW_OK);
+    secfix_last_details(f, BW_AUDIT_EV_USER_DISABLED, details, sizeof(details));
+    assert_non_null(strstr(details, "\"login_uid\":1000"));
+    /* Refusals too. */
+    assert_int_equal(bw_security_user_remove(f->sec, &sudo, "nobody", why, sizeof(why)),
+                     BW_ENOTFOUND);
+    secfix_last_details(f, BW_AUDIT_EV_USER_CHANGE_REFUSED, details, sizeof(details));
+    assert_non_null(strstr(details, "\"login_uid\":1000"));
+    /* Unknown: not recorded at all. */
+    assert_int_equal(bw_security_user_set_state(f->sec, &terminal, "lou", true, why, sizeof(why)),
+                     BW_OK);
+    secfix_last_details(f, BW_AUDIT_EV_USER_ENABLED, details, sizeof(details));
+    assert_null(strstr(details, "login_uid"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +229,9 @@ int main(void)
                                         secfix_teardown),
         cmocka_unit_test_setup_teardown(test_users_db_private, secfix_setup, secfix_teardown),
         cmocka_unit_test_setup_teardown(test_accounts_persist, secfix_setup, secfix_teardown),
+        cmocka_unit_test_setup_teardown(test_full_name_without_controls, secfix_setup,
+                                        secfix_teardown),
+        cmocka_unit_test_setup_teardown(test_login_uid_recorded, secfix_setup, secfix_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

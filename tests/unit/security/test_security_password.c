@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Passwords (SR 1.5, 1.7): every rule of the policy accepted and
- * refused, libcrack2's dictionary check, the history, the minimum
+ * refused, libcrack2's dictionary check (against the account's own
+ * names, whatever the process's passwd entry), the history, the minimum
  * lifetime, the change at first login, rehashing when the parameters
  * go up, and the one-time setup secret for the first administrator.
  */
@@ -10,8 +11,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,7 +26,7 @@
 static int check(const struct bw_project_password_policy *p, const char *user, const char *pw,
                  char *why)
 {
-    return sec_password_rules_check(p, user, pw, strlen(pw), why, 256);
+    return sec_password_rules_check(p, user, NULL, pw, strlen(pw), why, 256);
 }
 
 static void test_rules(void **state)
@@ -69,11 +75,62 @@ static void test_rules(void **state)
     p.dictionary_check = false;
     assert_int_equal(check(&p, "alice", "Dictionary12A", why), BW_OK);
     /* Not text. */
-    assert_int_equal(sec_password_rules_check(&p, "alice", "Tx9#mq4!\xff\xfeLz2w", 12, why, 256),
-                     BW_EMALFORMED);
-    assert_int_equal(sec_password_rules_check(&p, "alice", "Tx9#mq4!\0Lz2wK", 14, why, 256),
+    assert_int_equal(
+        sec_password_rules_check(&p, "alice", NULL, "Tx9#mq4!\xff\xfeLz2w", 12, why, 256),
+        BW_EMALFORMED);
+    assert_int_equal(sec_password_rules_check(&p, "alice", NULL, "Tx9#mq4!\0Lz2wK", 14, why, 256),
                      BW_EMALFORMED);
     bw_project_security_clear(&sec);
+}
+
+/* libcrack2 is asked about the account being given the password, not
+ * about the process's own passwd entry. */
+static void test_crack_checks_the_account(void **state)
+{
+    (void)state;
+    struct bw_project_security sec;
+    assert_int_equal(bw_project_security_defaults(&sec), BW_OK);
+    char why[256];
+    const char *pw = "QuentinWorthington1";
+    assert_int_equal(sec_password_rules_check(&sec.password, "zed", NULL, pw, strlen(pw), why, 256),
+                     BW_OK);
+    assert_int_equal(sec_password_rules_check(&sec.password, "zed", "Quentin Worthington", pw,
+                                              strlen(pw), why, 256),
+                     BW_ERANGE);
+    assert_non_null(strstr(why, "dictionary check"));
+    assert_non_null(strstr(why, "password entry"));
+    bw_project_security_clear(&sec);
+}
+
+/* A daemon whose uid has no passwd entry (systemd DynamicUser without
+ * nss-systemd, a bare container) still judges passwords: run as such a
+ * uid in a child, when the test may change uid. */
+static void test_crack_without_passwd_entry(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    uid_t lost = 54321;
+    while (getpwuid(lost))
+        lost++;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct bw_project_security sec;
+        char why[256] = "";
+        if (setgroups(0, NULL) != 0 || setresgid(lost, lost, lost) != 0 ||
+            setresuid(lost, lost, lost) != 0 || bw_project_security_defaults(&sec) != BW_OK)
+            _exit(2);
+        int ok = sec_password_rules_check(&sec.password, "alice", "Alice Example", GOOD,
+                                          strlen(GOOD), why, sizeof(why)) == BW_OK;
+        if (!ok)
+            fprintf(stderr, "refused: %s\n", why);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static int change_own(struct secfix *f, const char *token, const char *old, const char *new_pw,
@@ -251,6 +308,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_crack_checks_the_account),
+        cmocka_unit_test(test_crack_without_passwd_entry),
         cmocka_unit_test_setup_teardown(test_first_login_change_and_history, secfix_setup,
                                         secfix_teardown),
         cmocka_unit_test(test_lifetimes),
