@@ -307,13 +307,15 @@ void audit_waiters_fail_locked(struct bw_audit *audit)
 
 void bw_audit_set_integrity_hook(struct bw_audit *audit, bw_audit_integrity_fn fn, void *ctx)
 {
+    /* The hook runs under mu (it must not call the trail), so clearing
+     * it waits for a call in progress: the caller may then free what the
+     * hook uses. */
     pthread_mutex_lock(&audit->mu);
     audit->on_integrity = fn;
     audit->integrity_ctx = ctx;
-    bool violated = audit->integrity_violated;
-    pthread_mutex_unlock(&audit->mu);
-    if (violated && fn)
+    if (audit->integrity_violated && fn)
         fn(ctx);
+    pthread_mutex_unlock(&audit->mu);
 }
 
 void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_result result,
@@ -322,13 +324,11 @@ void audit_enqueue_internal(struct bw_audit *audit, uint32_t id, enum bw_audit_r
     if (id == BW_AUDIT_EV_AUDIT_INTEGRITY) {
         if (!locked)
             pthread_mutex_lock(&audit->mu);
-        bw_audit_integrity_fn fn = audit->on_integrity;
-        void *ctx = audit->integrity_ctx;
         audit->integrity_violated = true;
+        if (audit->on_integrity)
+            audit->on_integrity(audit->integrity_ctx);
         if (!locked)
             pthread_mutex_unlock(&audit->mu);
-        if (fn)
-            fn(ctx);
     }
     struct audit_pending *p = calloc(1, sizeof(*p));
     struct bw_audit_event ev = {

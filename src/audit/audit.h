@@ -223,8 +223,10 @@ void bw_audit_close(struct bw_audit *audit);
 /* Called when the trail finds that it was changed (an integrity
  * violation: a record or its anchor does not match), so that the plant
  * can drive outputs to their fail-safe values. It runs on the audit's
- * own threads and must return at once; a violation found before the
- * hook was set is told at once when it is set. */
+ * own threads with the trail's lock held: it must return at once and
+ * must not call the trail. A violation found before the hook was set is
+ * told at once when it is set; setting it (NULL to clear) waits for a
+ * call in progress. */
 typedef void (*bw_audit_integrity_fn)(void *ctx);
 void bw_audit_set_integrity_hook(struct bw_audit *audit, bw_audit_integrity_fn fn, void *ctx);
 

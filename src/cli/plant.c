@@ -139,6 +139,10 @@ void bw_cli_plant_stop(struct bw_cli_plant *plant)
 {
     if (!plant)
         return;
+    /* All at once: each device's shutdown fail-safe values go out
+     * without waiting for the devices stopped before it. */
+    for (size_t i = plant->drivers_started; i-- > 0;)
+        bw_driver_request_stop(plant->drivers[i]);
     for (size_t i = plant->drivers_started; i-- > 0;)
         bw_driver_stop(plant->drivers[i]);
     plant->drivers_started = 0;

@@ -93,6 +93,12 @@ void bw_driver_failsafe(struct bw_driver *driver, enum bw_failsafe_event event)
         driver->ops->failsafe(driver->impl, event);
 }
 
+void bw_driver_request_stop(struct bw_driver *driver)
+{
+    if (driver && driver->ops->request_stop)
+        driver->ops->request_stop(driver->impl);
+}
+
 void bw_driver_stop(struct bw_driver *driver)
 {
     if (driver)

@@ -102,6 +102,10 @@ void bw_driver_failsafe(struct bw_driver *driver, enum bw_failsafe_event event);
  * the device's timeouts), then stops and joins the driver's thread; the
  * tags keep their last values. */
 void bw_driver_stop(struct bw_driver *driver);
+/* Asks the driver to stop and returns at once, so that several drivers
+ * carry out their shutdown fail-safe values together; bw_driver_stop()
+ * then waits for it. */
+void bw_driver_request_stop(struct bw_driver *driver);
 void bw_driver_free(struct bw_driver *driver);
 /* A consistent copy of the driver's counters. Any thread. */
 void bw_driver_status_get(const struct bw_driver *driver, struct bw_driver_status *out);

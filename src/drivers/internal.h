@@ -25,6 +25,8 @@ struct bw_driver_ops {
     /* Optional (NULL: the kind has no such thing). */
     void (*set_events)(void *impl, bw_driver_event_fn fn, void *ctx);
     void (*failsafe)(void *impl, enum bw_failsafe_event event);
+    /* Asks the thread to stop without waiting (stop joins it). */
+    void (*request_stop)(void *impl);
 };
 
 /* The simulator (drivers/sim/sim_driver.c). */

@@ -88,8 +88,10 @@ static void modbus_params_check(struct pj_ctx *ctx, void *dst, size_t index,
         const char *h = dev->modbus.host;
         char quoted[PJ_QUOTE_BUF];
         bool clean = h[0] != '\0';
+        /* Host names are ASCII (international ones in their punycode
+         * form); operators see this text in messages. */
         for (const char *p = h; *p && clean; p++)
-            clean = *p > ' ' && *p != 0x7f;
+            clean = *p > ' ' && *p < 0x7f;
         if (!clean)
             pj_error_key(ctx, "host", "%s is not a host name or address",
                          pj_quote(quoted, h, strlen(h)));
@@ -395,6 +397,13 @@ void pj_modbus_bind(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t *opti
     uint32_t limit = map.area == BW_MODBUS_COIL || map.area == BW_MODBUS_DISCRETE_INPUT
                          ? dev->max_bits
                          : dev->max_registers;
+    if (tag->access.writable && map.count > 123) {
+        pj_error_key(ctx, "address",
+                     "the value spans %u registers; one write carries at most 123, so the tag "
+                     "cannot be writable",
+                     map.count);
+        return;
+    }
     if (limit && map.count > limit) {
         pj_error_key(ctx, "address",
                      "the value spans %u registers; its device reads at most %u at once "

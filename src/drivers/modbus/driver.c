@@ -302,11 +302,14 @@ static void *worker(void *arg)
         if (next->next_due_us < now)
             next->next_due_us = now;
     }
-    shutdown_failsafe(d);
+    /* Operator writes still queued must not follow (and undo) the
+     * shutdown fail-safe values. */
     char why[96];
     if (bw_snprintf(why, sizeof(why), "device %s is no longer served", d->device->name) != BW_OK)
         bw_strlcpy(why, "the device is no longer served", sizeof(why));
     mb_writes_fail_all(d, why);
+    d->failsafe_hold = false;
+    shutdown_failsafe(d);
     mb_link_close(&d->link);
     pthread_mutex_lock(&d->stats_lock);
     d->stats.state = BW_DRIVER_STOPPED;
@@ -332,6 +335,15 @@ static int mb_start(void *impl)
         return BW_EIO;
     }
     return BW_OK;
+}
+
+static void mb_request_stop(void *impl)
+{
+    struct mb_driver *d = impl;
+    pthread_mutex_lock(&d->lock);
+    d->stopping = true;
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
 }
 
 static void mb_stop(void *impl)
@@ -390,4 +402,5 @@ const struct bw_driver_ops bw_driver_modbus_ops = {
     .status = mb_status,
     .set_events = mb_set_events,
     .failsafe = mb_failsafe,
+    .request_stop = mb_request_stop,
 };

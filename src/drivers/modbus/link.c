@@ -27,9 +27,12 @@ int mb_link_open(struct mb_link *link, const char *host, uint16_t port, uint8_t 
         bw_strlcpy(why, "cannot create a connection", why_size);
         return BW_ENOMEM;
     }
-    if (modbus_set_slave(ctx, unit) != 0 ||
-        modbus_set_response_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000) != 0 ||
-        modbus_set_byte_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000) != 0 ||
+    /* No byte timeout: the whole answer must arrive within the response
+     * timeout (a device that drips one byte at a time cannot hold the
+     * worker). The unit id is framed here, not by libmodbus, which
+     * refuses ids 248..254 that some gateways use. */
+    if (modbus_set_response_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000) != 0 ||
+        modbus_set_byte_timeout(ctx, 0, 0) != 0 ||
         modbus_set_error_recovery(ctx, MODBUS_ERROR_RECOVERY_NONE) != 0) {
         modbus_free(ctx);
         bw_strlcpy(why, "cannot set up the connection", why_size);
@@ -81,6 +84,8 @@ static uint16_t get16(const uint8_t *p)
 int mb_link_send(struct mb_link *link, struct mb_request *req)
 {
     uint8_t adu[7 + MB_PDU_MAX];
+    if (req->pdu_len == 0 || req->pdu_len > MB_PDU_MAX)
+        return BW_EINVAL;
     req->tid = link->next_tid++;
     put16(adu, req->tid);
     put16(adu + 2, 0); /* protocol: Modbus */

@@ -123,13 +123,14 @@ struct mb_scan {
     size_t *tags; /* indexes into the driver's tags, the spans' order */
     size_t tag_count;
     struct mb_plan plan;
-    uint16_t *cache;   /* per block, its last words (bits: one per word) */
-    size_t *cache_at;  /* per block, offset into cache */
-    bool *cache_valid; /* per block */
-    bool gaps_bridged; /* the plan bridges unused addresses */
-    bool replan;       /* an answer said a bridged address does not exist */
-    size_t *pending;   /* a cycle's work: block_count + 16 */
-    uint8_t *tries;    /* a cycle's retries per block */
+    uint16_t *cache;            /* per block, its last words (bits: one per word) */
+    size_t *cache_at;           /* per block, offset into cache */
+    bool *cache_valid;          /* per block */
+    bool gaps_bridged;          /* the plan bridges unused addresses */
+    bool replan;                /* an answer said a bridged address does not exist */
+    enum bw_driver_state state; /* of its last cycle; STOPPED before the first */
+    size_t *pending;            /* a cycle's work: block_count + 16 */
+    uint8_t *tries;             /* a cycle's retries per block */
 };
 
 /* driver.c: (re)builds a scan class's plan and its buffers; max_gap 0
@@ -187,7 +188,9 @@ struct mb_driver {
     int64_t reconnect_at_us; /* no connect before this */
     uint32_t backoff_ms;
     int64_t failed_since_us; /* start of the current outage; 0: none */
-    bool ever_connected;
+    /* A fail-safe write failed: the next try waits until a read cycle
+     * has run, so a device that refuses writes cannot starve reads. */
+    bool failsafe_hold;
 
     /* Writes, external fail-safe events and stopping, under lock; the
      * worker sleeps on wake. */
@@ -211,9 +214,6 @@ struct mb_driver {
 
 /* poll.c: one read cycle of a scan class. */
 void mb_poll_cycle(struct mb_driver *d, struct mb_scan *scan);
-/* poll.c: pushes a bad quality for every tag of the device (not
- * connected at all). */
-void mb_poll_all_bad(struct mb_driver *d, enum bw_quality_reason reason);
 /* poll.c: opens the link when it is closed and the backoff allows;
  * true when open. */
 bool mb_poll_connect(struct mb_driver *d);

@@ -86,15 +86,6 @@ static void push_bad(struct mb_driver *d, struct mb_tag *t, enum bw_quality_reas
         t->pushed = false;
 }
 
-void mb_poll_all_bad(struct mb_driver *d, enum bw_quality_reason reason)
-{
-    for (size_t i = 0; i < d->tag_count; i++)
-        push_bad(d, &d->tags[i], reason);
-    for (size_t s = 0; s < d->scan_count; s++)
-        for (size_t b = 0; b < d->scans[s].plan.block_count; b++)
-            d->scans[s].cache_valid[b] = false;
-}
-
 bool mb_poll_connect(struct mb_driver *d)
 {
     if (mb_link_is_open(&d->link))
@@ -115,7 +106,6 @@ bool mb_poll_connect(struct mb_driver *d)
         return false;
     }
     d->backoff_ms = d->cfg->backoff_min_ms;
-    d->ever_connected = true;
     pthread_mutex_lock(&d->stats_lock);
     d->stats.connects++;
     pthread_mutex_unlock(&d->stats_lock);
@@ -460,6 +450,8 @@ void mb_poll_cycle(struct mb_driver *d, struct mb_scan *scan)
         if (c.open_len > 0 && mb_link_is_open(&d->link))
             (void)take_answer(d, scan, &c);
     }
+    if (c.ok > 0)
+        d->failsafe_hold = false; /* reads got through: fail-safe writes may try again */
     pthread_mutex_lock(&d->stats_lock);
     d->stats.cycles++;
     const char *why = d->stats.last_error;
@@ -467,9 +459,26 @@ void mb_poll_cycle(struct mb_driver *d, struct mb_scan *scan)
     bw_strlcpy(reason, why, sizeof(reason));
     pthread_mutex_unlock(&d->stats_lock);
     if (c.failed == 0)
-        mb_state_set(d, BW_DRIVER_CONNECTED, "");
+        scan->state = BW_DRIVER_CONNECTED;
     else if (c.ok > 0 || (!c.gave_up && mb_link_is_open(&d->link)))
-        mb_state_set(d, BW_DRIVER_DEGRADED, reason);
+        scan->state = BW_DRIVER_DEGRADED;
     else
+        scan->state = BW_DRIVER_FAILED;
+    /* The device's state is that of all its scan classes together, so
+     * that one failing class and one working class give "degraded",
+     * not a change of state (and an audit record) every cycle. */
+    bool all_ok = true, all_failed = true;
+    for (size_t s = 0; s < d->scan_count; s++) {
+        enum bw_driver_state st = d->scans[s].state;
+        if (st == BW_DRIVER_STOPPED)
+            continue; /* not run yet */
+        all_ok = all_ok && st == BW_DRIVER_CONNECTED;
+        all_failed = all_failed && st == BW_DRIVER_FAILED;
+    }
+    if (all_ok)
+        mb_state_set(d, BW_DRIVER_CONNECTED, "");
+    else if (all_failed)
         mb_state_set(d, BW_DRIVER_FAILED, reason);
+    else
+        mb_state_set(d, BW_DRIVER_DEGRADED, reason);
 }

@@ -74,6 +74,9 @@ static enum mb_outcome transact(struct mb_driver *d, struct mb_request *req, uin
         mb_link_close(&d->link);
         d->reconnect_at_us = 0; /* a retry needs a connection now */
     }
+    /* Every try failed: the next connection waits for the backoff, so a
+     * device that breaks on writes cannot keep the worker reconnecting. */
+    d->reconnect_at_us = bw_clock_monotonic_us() + (int64_t)d->backoff_ms * 1000;
     return o;
 }
 
@@ -124,6 +127,13 @@ static int build_write(const struct bw_project_modbus_map *map, const struct bw_
         put16(p + 3, regs[0]);
         req->pdu_len = 5;
     } else {
+        /* Function 16 carries at most 123 registers (the loader keeps
+         * writable maps within it). */
+        if (map->count > 123) {
+            fail(msg, size, "the value spans %u registers; one write carries at most 123",
+                 map->count);
+            return BW_ERANGE;
+        }
         p[0] = 0x10;
         put16(p + 1, map->address);
         put16(p + 3, map->count);
@@ -219,9 +229,13 @@ static int write_tag(struct mb_driver *d, struct mb_tag *t, const struct bw_valu
                               .reason = BW_REASON_NONE,
                               .source_ts_us = bw_clock_realtime_us(),
                               .value = confirmed};
-    /* The next poll reads the tag again whatever its registers say. */
+    /* The next poll hands the tag to the engine again whatever its
+     * registers say: the device may have gone back to its old words
+     * (a self-clearing command bit, its own logic). */
     if (!mb_push(d, t, &u))
-        t->pushed = false;
+        bw_log(BW_LOG_DEBUG, BW_LOGC_DRIVER, "tag %s: the engine is behind; the next poll sends it",
+               t->def->name);
+    t->pushed = false;
     return BW_OK;
 }
 
@@ -290,6 +304,8 @@ bool mb_writes_waiting(struct mb_driver *d)
     pthread_mutex_lock(&d->lock);
     bool waiting = d->queue_len > 0;
     pthread_mutex_unlock(&d->lock);
+    if (d->failsafe_hold)
+        return waiting;
     for (size_t k = 0; !waiting && k < d->failsafe_count; k++)
         waiting = d->tags[d->failsafe_tags[k]].failsafe_pending != 0;
     return waiting;
@@ -321,8 +337,11 @@ void mb_failsafe_take_raised(struct mb_driver *d)
 
 void mb_writes_run(struct mb_driver *d)
 {
-    /* Fail-safe values first: they are what the plant must reach. */
-    for (size_t k = 0; k < d->failsafe_count && mb_link_is_open(&d->link); k++) {
+    /* Fail-safe values first: they are what the plant must reach. One
+     * that fails is tried again after the next read cycle, so reads go
+     * on meanwhile. */
+    bool failsafe_due = !d->failsafe_hold;
+    for (size_t k = 0; failsafe_due && k < d->failsafe_count && mb_link_is_open(&d->link); k++) {
         struct mb_tag *t = &d->tags[d->failsafe_tags[k]];
         if (!t->failsafe_pending)
             continue;
@@ -332,7 +351,8 @@ void mb_writes_run(struct mb_driver *d)
         if (rc) {
             bw_log(BW_LOG_WARN, BW_LOGC_DRIVER, "tag %s: fail-safe write not confirmed yet: %s",
                    t->def->name, msg);
-            continue; /* tried again next cycle */
+            d->failsafe_hold = true;
+            continue;
         }
         t->failsafe_pending = 0;
         mb_event(d, BW_DRIVER_EV_FAILSAFE_WRITTEN, t, "confirmed by the device",

@@ -483,6 +483,25 @@ static void test_writes_with_read_back(void **state)
     fx_stop(&f);
 }
 
+/* The device goes back to its old value after a write (a self-clearing
+ * command, its own logic): the engine follows it. */
+static void test_value_after_write_follows_device(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct mbs *s = server();
+    fx_start(&f, s, 10, "",
+             "{'name':'cmd','type':'int','device':'plc','address':'holding:0'" W "}");
+    fx_run(&f);
+    WAIT_FOR(tag_int(&f, "cmd", 0));
+    assert_int_equal(write_value(&f, "cmd", (struct bw_value){.type = BW_TYPE_INT, .v.i = 1}, NULL),
+                     BW_OK);
+    WAIT_FOR(tag_int(&f, "cmd", 1));
+    mbs_set_holding(s, 0, 0);
+    WAIT_FOR(tag_int(&f, "cmd", 0));
+    fx_stop(&f);
+}
+
 static void test_write_refused_by_device(void **state)
 {
     (void)state;
@@ -694,6 +713,35 @@ static void test_failsafe_integrity_and_retry(void **state)
     fx_stop(&f);
 }
 
+/* A device that answers reads but never writes: the fail-safe write is
+ * retried after the backoff, reads go on between the tries, and the
+ * driver still stops. */
+static void test_failsafe_write_never_answered(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct mbs *s = server();
+    fx_start(&f, s, 10, "",
+             "{'name':'out','type':'int','device':'plc','address':'holding:0'" W "},"
+             "{'name':'in','type':'int','device':'plc','address':'holding:50'}");
+    set_failsafe(&f, "out", BW_FAILSAFE_ISLAND_MODE, 0, 0);
+    mbs_set_holding(s, 0, 5);
+    fx_run(&f);
+    WAIT_FOR(tag_int(&f, "out", 5));
+    mbs_set_fault_fc(s, 6);
+    mbs_set_fault(s, MBS_FAULT_SILENT, 0, -1);
+    bw_driver_failsafe(f.driver, BW_FAILSAFE_ISLAND_MODE);
+    WAIT_FOR(status(&f).write_failures >= 1);
+    uint64_t before = status(&f).cycles;
+    mbs_set_holding(s, 50, 9);
+    WAIT_FOR(tag_int(&f, "in", 9));
+    WAIT_FOR(status(&f).cycles > before + 5);
+    assert_int_equal(events_of(&f, BW_DRIVER_EV_FAILSAFE_WRITTEN), 0);
+    bw_driver_stop(f.driver);
+    mbs_set_fault(s, MBS_FAULT_NONE, 0, 0);
+    fx_stop(&f);
+}
+
 static void test_failsafe_shutdown(void **state)
 {
     (void)state;
@@ -721,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_bridged_gap_without_addresses_is_split),
         cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_writes_with_read_back),
+        cmocka_unit_test(test_value_after_write_follows_device),
         cmocka_unit_test(test_write_refused_by_device),
         cmocka_unit_test(test_fault_exception),
         cmocka_unit_test(test_fault_late_answer),
@@ -733,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_dead_device_does_not_slow_live_one),
         cmocka_unit_test(test_failsafe_comm_loss),
         cmocka_unit_test(test_failsafe_integrity_and_retry),
+        cmocka_unit_test(test_failsafe_write_never_answered),
         cmocka_unit_test(test_failsafe_shutdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

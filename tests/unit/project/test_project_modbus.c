@@ -229,6 +229,16 @@ static const struct bad_case bad_cases[] = {
      T("'type':'bool','device':'plc','address':'discrete:1','access':{'write':{'level':1,'areas':["
        "1]}}"),
      "tags[0].access.write", "discrete inputs are read-only, so the tag cannot be writable"},
+    {"string_write_124",
+     T("'type':'string','device':'plc','address':'holding:0','modbus':{'type':'string',"
+       "'length':124},'access':{'write':{'level':1,'areas':[1]}}"),
+     "tags[0].address",
+     "the value spans 124 registers; one write carries at most 123, so the tag cannot be "
+     "writable"},
+    {"host_non_ascii",
+     "{'format':1,'name':'p','scan_classes':[{'name':'f','period_ms':10}],'devices':["
+     "{'name':'plc','driver':'modbus','scan_class':'f','parameters':{'host':'h\u00e9'}}]}",
+     "devices[0].parameters.host", "\"h\\xc3\\xa9\" is not a host name or address"},
     {"modbus_on_memory", T("'type':'int','modbus':{'type':'int16'}"), "tags[0].modbus",
      "is only for tags of a modbus device"},
     {"modbus_unknown_key",
