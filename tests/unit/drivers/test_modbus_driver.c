@@ -388,6 +388,11 @@ static void test_pipelined(void **state)
     fx_run(&f);
     WAIT_FOR(tag_int(&f, "t999", 999) && tag_int(&f, "t0", 0));
     WAIT_FOR(status(&f).cycles >= 20);
+    /* Hold one answer back: the requests sent behind it wait on the
+     * connection together, whatever the machine's load. */
+    mbs_set_fault(s, MBS_FAULT_DELAY, 50, 1);
+    uint64_t cycles = status(&f).cycles;
+    WAIT_FOR(status(&f).cycles >= cycles + 3);
     struct mbs_stats st;
     mbs_stats_get(s, &st);
     /* Several requests waited on the connection at once. */
