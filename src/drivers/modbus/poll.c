@@ -340,6 +340,20 @@ static bool send_next(struct mb_driver *d, struct mb_scan *scan, struct cycle *c
     return true;
 }
 
+/* Sends reads until the window is full, unless a write waits for an idle
+ * connection. */
+static void refill(struct mb_driver *d, struct mb_scan *scan, struct cycle *c)
+{
+    bool write_waits = c->open_len > 0 && mb_writes_waiting(d);
+    while (!write_waits && c->open_len < d->cfg->max_in_flight && c->pending_at < c->pending_len &&
+           mb_link_is_open(&d->link)) {
+        if (!send_next(d, scan, c)) {
+            link_failed(d, scan, c, MB_BROKEN, NULL);
+            return;
+        }
+    }
+}
+
 /* Waits for one answer and deals with it; false when the link failed. */
 static bool take_answer(struct mb_driver *d, struct mb_scan *scan, struct cycle *c)
 {
@@ -378,7 +392,11 @@ static bool take_answer(struct mb_driver *d, struct mb_scan *scan, struct cycle 
         pthread_mutex_unlock(&d->stats_lock);
     }
     if (o == MB_OK) {
-        block_good(d, scan, req.tag, data, bw_clock_realtime_us());
+        /* The next request leaves before this answer is decoded: the
+         * device works on it meanwhile. */
+        int64_t source_ts = bw_clock_realtime_us();
+        refill(d, scan, c);
+        block_good(d, scan, req.tag, data, source_ts);
         c->ok++;
         return true;
     }
@@ -416,7 +434,6 @@ void mb_poll_cycle(struct mb_driver *d, struct mb_scan *scan)
         .pending = pending, .pending_at = 16, .pending_len = nb + 16, .tries = scan->tries};
     for (size_t b = 0; b < nb; b++)
         pending[16 + b] = b;
-    size_t window = d->cfg->max_in_flight;
     while (c.pending_at < c.pending_len || c.open_len > 0) {
         if (c.gave_up) {
             while (c.pending_at < c.pending_len) {
@@ -440,13 +457,7 @@ void mb_poll_cycle(struct mb_driver *d, struct mb_scan *scan)
             if (!mb_link_is_open(&d->link))
                 continue;
         }
-        bool write_waits = c.open_len > 0 && mb_writes_waiting(d);
-        while (!write_waits && c.open_len < window && c.pending_at < c.pending_len) {
-            if (!send_next(d, scan, &c)) {
-                link_failed(d, scan, &c, MB_BROKEN, NULL);
-                break;
-            }
-        }
+        refill(d, scan, &c);
         if (c.open_len > 0 && mb_link_is_open(&d->link))
             (void)take_answer(d, scan, &c);
     }
