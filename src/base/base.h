@@ -136,6 +136,13 @@ BW_MUST_CHECK int bw_parse_i64(const char *s, size_t len, int64_t min, int64_t m
 BW_MUST_CHECK int bw_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 /* A finite double in plain or exponent notation. */
 BW_MUST_CHECK int bw_parse_double(const char *s, size_t len, double *out);
+/* Exactly len bytes of an RFC 3339 time in UTC, YYYY-MM-DDTHH:MM:SS with
+ * up to six fraction digits and Z or +00:00, years 0000..9999, into
+ * microseconds since 1970-01-01T00:00:00Z (negative before). BW_OK;
+ * BW_EMALFORMED for text of another form, BW_ERANGE for a date or time
+ * that does not exist (leap seconds included); *why (may be NULL) then
+ * says why in words fit for an error message. */
+BW_MUST_CHECK int bw_parse_utc_time(const char *s, size_t len, int64_t *out, const char **why);
 
 /* True when s[0..len) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF). */
