@@ -24,7 +24,7 @@
 /* One historised value. Bool and int tags are kept as integral doubles
  * (exact up to 2^53); string tags are not historised. */
 struct bw_sample {
-    int64_t ts_us;   /* UTC microseconds */
+    int64_t ts_us; /* UTC microseconds */
     double value;
     uint8_t quality; /* enum bw_quality */
     uint8_t reason;  /* enum bw_quality_reason */
@@ -37,17 +37,17 @@ enum bw_log_mode { BW_LOG_ON_CHANGE = 0, BW_LOG_CYCLIC };
 /* A tag's rule, from the project's "log" object. */
 struct bw_log_rule {
     enum bw_log_mode mode;
-    double deadband;          /* absolute, >= 0 (on change) */
-    double deadband_percent;  /* 0..100 of span (on change); 0: none */
-    double span;              /* the tag's max - min; 0: no range (percent of |last|) */
-    int64_t period_us;        /* cyclic: > 0 */
-    int64_t max_interval_us;  /* 0: none; else log at least this often */
+    double deadband;         /* absolute, >= 0 (on change) */
+    double deadband_percent; /* 0..100 of span (on change); 0: none */
+    double span;             /* the tag's max - min; 0: no range (percent of |last|) */
+    int64_t period_us;       /* cyclic: > 0 */
+    int64_t max_interval_us; /* 0: none; else log at least this often */
 };
 
 /* Per-tag state of the rule: the last sample kept and the current value. */
 struct bw_log_state {
     bool have_logged;
-    struct bw_sample logged;  /* the last sample kept */
+    struct bw_sample logged; /* the last sample kept */
     bool have_current;
     struct bw_sample current; /* the tag's latest value */
     int64_t next_due_us;      /* cyclic or max interval: when a sample is due; 0: none */
@@ -65,6 +65,46 @@ bool bw_log_on_change(const struct bw_log_rule *rule, struct bw_log_state *state
  * it returns false. */
 bool bw_log_on_tick(const struct bw_log_rule *rule, struct bw_log_state *state, int64_t now_us,
                     struct bw_sample *out);
+
+/* ---- query parameters (query.c) --------------------------------------- */
+
+#define BW_HISTORY_TAG_MAX 128u
+#define BW_HISTORY_QUERY_MAX 4096u
+#define BW_HISTORY_MAX_POINTS 10000u
+#define BW_HISTORY_MAX_LIMIT 100000u
+#define BW_HISTORY_DEFAULT_LIMIT 10000u
+
+/* What a history query asks: raw samples of tag in [from, to) (points
+ * 0), a page of at most limit after cursor; or points buckets over the
+ * range. */
+struct bw_history_query {
+    char tag[BW_HISTORY_TAG_MAX + 1];
+    int64_t from_us, to_us;
+    uint32_t points;   /* 0: raw samples; 1..BW_HISTORY_MAX_POINTS buckets */
+    uint32_t limit;    /* raw: 1..BW_HISTORY_MAX_LIMIT, default 10000 */
+    int64_t cursor_us; /* raw: samples after this time; INT64_MIN: from the start */
+    uint32_t seen;     /* keys given (one bit each) */
+};
+
+void bw_history_query_init(struct bw_history_query *q);
+/* One parameter: key is tag, from, to (RFC 3339 UTC, "now" or
+ * "now-<N><s|m|h|d>" against now_us), points, limit or cursor; each at
+ * most once. BW_EINVAL, BW_EMALFORMED or BW_ERANGE with err saying which
+ * key and why (echoing at most 32 bytes of the input). */
+BW_MUST_CHECK int bw_history_query_set(struct bw_history_query *q, const char *key, size_t key_len,
+                                       const char *value, size_t len, int64_t now_us, char *err,
+                                       size_t errlen);
+/* The query as a whole: tag, from and to given, to later than from (at
+ * most 100 years), limit and cursor only for raw samples, the cursor
+ * within the range. */
+BW_MUST_CHECK int bw_history_query_check(const struct bw_history_query *q, char *err,
+                                         size_t errlen);
+/* A URL query string ("tag=T1.Level&from=now-1h&to=now&points=500"),
+ * percent-decoded, at most 4096 bytes, set and checked as above;
+ * BW_ETOOLARGE for a longer one. This is the entry point the fuzzer
+ * drives. */
+BW_MUST_CHECK int bw_history_query_parse(const char *text, size_t len, int64_t now_us,
+                                         struct bw_history_query *q, char *err, size_t errlen);
 
 /* ---- the chunk codec (chunk.c) --------------------------------------- */
 
