@@ -24,7 +24,7 @@
 /* One historised value. Bool and int tags are kept as integral doubles
  * (exact up to 2^53); string tags are not historised. */
 struct bw_sample {
-    int64_t ts_us;   /* UTC microseconds */
+    int64_t ts_us; /* UTC microseconds */
     double value;
     uint8_t quality; /* enum bw_quality */
     uint8_t reason;  /* enum bw_quality_reason */
@@ -37,17 +37,17 @@ enum bw_log_mode { BW_LOG_ON_CHANGE = 0, BW_LOG_CYCLIC };
 /* A tag's rule, from the project's "log" object. */
 struct bw_log_rule {
     enum bw_log_mode mode;
-    double deadband;          /* absolute, >= 0 (on change) */
-    double deadband_percent;  /* 0..100 of span (on change); 0: none */
-    double span;              /* the tag's max - min; 0: no range (percent of |last|) */
-    int64_t period_us;        /* cyclic: > 0 */
-    int64_t max_interval_us;  /* 0: none; else log at least this often */
+    double deadband;         /* absolute, >= 0 (on change) */
+    double deadband_percent; /* 0..100 of span (on change); 0: none */
+    double span;             /* the tag's max - min; 0: no range (percent of |last|) */
+    int64_t period_us;       /* cyclic: > 0 */
+    int64_t max_interval_us; /* 0: none; else log at least this often */
 };
 
 /* Per-tag state of the rule: the last sample kept and the current value. */
 struct bw_log_state {
     bool have_logged;
-    struct bw_sample logged;  /* the last sample kept */
+    struct bw_sample logged; /* the last sample kept */
     bool have_current;
     struct bw_sample current; /* the tag's latest value */
     int64_t next_due_us;      /* cyclic or max interval: when a sample is due; 0: none */
@@ -61,8 +61,8 @@ bool bw_log_on_change(const struct bw_log_rule *rule, struct bw_log_state *state
                       const struct bw_sample *change, struct bw_sample *out);
 
 /* Time passes: true when a cyclic or maximum-interval sample of the
- * current value is due at now_us (*out set, stamped now_us). Call until
- * it returns false. */
+ * current value is due at or before now_us (*out set, stamped at its due
+ * time). Call until it returns false. */
 bool bw_log_on_tick(const struct bw_log_rule *rule, struct bw_log_state *state, int64_t now_us,
                     struct bw_sample *out);
 
