@@ -61,8 +61,8 @@ bool bw_log_on_change(const struct bw_log_rule *rule, struct bw_log_state *state
                       const struct bw_sample *change, struct bw_sample *out);
 
 /* Time passes: true when a cyclic or maximum-interval sample of the
- * current value is due at now_us (*out set, stamped now_us). Call until
- * it returns false. */
+ * current value is due at or before now_us (*out set, stamped at its due
+ * time). Call until it returns false. */
 bool bw_log_on_tick(const struct bw_log_rule *rule, struct bw_log_state *state, int64_t now_us,
                     struct bw_sample *out);
 
