@@ -160,8 +160,16 @@ static bool differs(const struct bw_log_rule *rule, const struct bw_sample *logg
 /* A change: true when kept (*out set). rule, state, change and out are
  * borrowed; out is written only when true is returned. */
 bool bw_log_on_change(const struct bw_log_rule *rule, struct bw_log_state *state,
-                      const struct bw_sample *change, struct bw_sample *out)
+                      const struct bw_sample *given, struct bw_sample *out)
 {
+    /* A bad value means nothing; one that is not a number is kept as 0,
+     * so that the change of quality is still recorded. */
+    struct bw_sample bad_value = *given;
+    const struct bw_sample *change = given;
+    if (given->quality == BW_QUALITY_BAD && !isfinite(given->value)) {
+        bad_value.value = 0;
+        change = &bad_value;
+    }
     if (!isfinite(change->value) || change->ts_us <= 0)
         return false;
     bool newer = !state->have_current || change->ts_us >= state->current.ts_us;

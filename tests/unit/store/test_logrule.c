@@ -780,9 +780,30 @@ static void test_series_increasing(void **unused)
     check_series(&cyclic);
 }
 
+/* A change to bad quality whose value is not a number is still kept
+ * (as 0): the change of quality is what matters. */
+static void test_bad_quality_nan_kept(void **state)
+{
+    (void)state;
+    struct bw_log_rule rule = {.mode = BW_LOG_ON_CHANGE};
+    struct bw_log_state st;
+    bw_log_state_init(&st);
+    struct bw_sample out;
+    struct bw_sample good = {.ts_us = 1000000, .value = 5, .quality = 2};
+    assert_true(bw_log_on_change(&rule, &st, &good, &out));
+    struct bw_sample bad = {.ts_us = 2000000, .value = NAN, .quality = 0, .reason = 3};
+    assert_true(bw_log_on_change(&rule, &st, &bad, &out));
+    assert_int_equal(out.quality, 0);
+    assert_true(out.value == 0);
+    /* A good NaN is still refused. */
+    struct bw_sample nan = {.ts_us = 3000000, .value = NAN, .quality = 2};
+    assert_false(bw_log_on_change(&rule, &st, &nan, &out));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_quality_nan_kept),
         cmocka_unit_test(test_init),
         cmocka_unit_test(test_first_change_kept),
         cmocka_unit_test(test_absolute_deadband),
