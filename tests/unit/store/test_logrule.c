@@ -621,11 +621,15 @@ static void test_non_finite(void **unused)
     assert_false(good_kept(&rule, &st, T0 + 2, NAN));
     assert_false(good_kept(&rule, &st, T0 + 3, INFINITY));
     assert_false(good_kept(&rule, &st, T0 + 4, -INFINITY));
-    assert_false(change(&rule, &st, bad(T0 + 5, NAN, BW_REASON_COMM_FAILURE)));
     assert_true(st.current.value == 1);
     assert_true(st.current.ts_us == T0 + 1);
     assert_int_equal(st.current.quality, BW_QUALITY_GOOD);
     expect_tick(&rule, &st, T0 + 1 + SEC, T0 + 1 + SEC, 1);
+    /* A bad value that is not a number is a change of quality (kept as
+     * 0; test_bad_quality_nan_kept). */
+    struct bw_sample nan_bad = bad(T0 + 5 + SEC, NAN, BW_REASON_COMM_FAILURE), kept;
+    assert_true(bw_log_on_change(&rule, &st, &nan_bad, &kept));
+    assert_true(kept.value == 0 && st.current.value == 0);
     /* Cyclic: a NaN does not start the schedule. */
     struct bw_log_rule cyclic = {.mode = BW_LOG_CYCLIC, .period_us = SEC};
     bw_log_state_init(&st);
