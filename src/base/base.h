@@ -85,6 +85,7 @@ enum bw_log_category {
     BW_LOGC_SECURITY,
     BW_LOGC_NETWORK,
     BW_LOGC_AUDIT,
+    BW_LOGC_STORE,
     BW_LOGC_COUNT_
 };
 

@@ -15,7 +15,7 @@ static _Atomic int log_level = BW_LOG_INFO;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const category_names[BW_LOGC_COUNT_] = {
-    "main", "engine", "driver", "project", "control", "security", "network", "audit",
+    "main", "engine", "driver", "project", "control", "security", "network", "audit", "store",
 };
 
 void bw_log_set_level(enum bw_log_level level)
