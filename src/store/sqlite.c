@@ -21,6 +21,8 @@ static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMA
                                  "CREATE TABLE IF NOT EXISTS recent("
                                  " seq INTEGER PRIMARY KEY, t_min INTEGER NOT NULL,"
                                  " t_max INTEGER NOT NULL, data BLOB NOT NULL, mac BLOB NOT NULL);"
+                                 "CREATE TABLE IF NOT EXISTS tails("
+                                 " tag INTEGER PRIMARY KEY, t1 INTEGER NOT NULL);"
                                  "CREATE TABLE IF NOT EXISTS days("
                                  " grp INTEGER NOT NULL, day INTEGER NOT NULL,"
                                  " PRIMARY KEY(grp, day)) WITHOUT ROWID;";
@@ -245,6 +247,93 @@ int sdb_recent_insert(struct sdb *s, int64_t seq, int64_t t_min, int64_t t_max, 
     return step_done(s, s->recent_insert);
 }
 
+int sdb_meta_set_blob(struct sdb *s, const char *key, const void *data, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, data, (int)len, SQLITE_STATIC);
+    rc = step_done(s, st);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sdb_meta_get_blob(struct sdb *s, const char *key, void *out, size_t len, bool *found)
+{
+    *found = false;
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "SELECT value FROM meta WHERE key = ?1", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)len) {
+        memcpy(out, sqlite3_column_blob(st, 0), len);
+        *found = true;
+    } else if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        rc = BW_EIO;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sdb_tail_set(struct sdb *s, int64_t tag, int64_t t1)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s,
+                     "INSERT INTO tails(tag, t1) VALUES(?1, ?2) ON CONFLICT(tag) DO UPDATE"
+                     " SET t1 = max(t1, excluded.t1)",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, tag);
+    sqlite3_bind_int64(st, 2, t1);
+    rc = step_done(s, st);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sdb_tail_get(struct sdb *s, int64_t tag, int64_t *t1, bool *found)
+{
+    *found = false;
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "SELECT t1 FROM tails WHERE tag = ?1", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, tag);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *t1 = sqlite3_column_int64(st, 0);
+        *found = true;
+    } else if (r != SQLITE_DONE) {
+        rc = BW_EIO;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sdb_recent_each(struct sdb *s, sdb_batch_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "SELECT seq, data FROM recent ORDER BY seq", &st);
+    if (rc)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        rc = fn(ctx, sqlite3_column_int64(st, 0), blob, (size_t)(len > 0 ? len : 0));
+        if (rc)
+            break;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = BW_EIO;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int sdb_recent_delete_before(struct sdb *s, int64_t seq)
 {
     sqlite3_bind_int64(s->recent_delete, 1, seq);
@@ -365,7 +454,8 @@ int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_s
         sdb_agg_add(&a, &samples[i]);
     }
     table_name(table, sizeof(table), 'm', grp, day);
-    return agg_merge(s, table, tag, minute, &a, ft, lt);
+    rc = agg_merge(s, table, tag, minute, &a, ft, lt);
+    return rc ? rc : sdb_tail_set(s, tag, t1);
 }
 
 /* The days of group grp that exist, from first to last, in order. */

@@ -72,6 +72,16 @@ BW_MUST_CHECK int sdb_day_ensure(struct sdb *s, uint32_t grp, int64_t day);
 BW_MUST_CHECK int sdb_recent_insert(struct sdb *s, int64_t seq, int64_t t_min, int64_t t_max,
                                     const uint8_t *data, size_t len, const uint8_t prev_mac[32],
                                     uint8_t mac_out[32]);
+/* The value of a meta key as a blob of exactly len bytes. */
+BW_MUST_CHECK int sdb_meta_set_blob(struct sdb *s, const char *key, const void *data, size_t len);
+BW_MUST_CHECK int sdb_meta_get_blob(struct sdb *s, const char *key, void *out, size_t len,
+                                    bool *found);
+/* The time of the last sample of tag in a closed chunk. */
+BW_MUST_CHECK int sdb_tail_set(struct sdb *s, int64_t tag, int64_t t1);
+BW_MUST_CHECK int sdb_tail_get(struct sdb *s, int64_t tag, int64_t *t1, bool *found);
+/* Calls fn for each recent batch in order; stops at fn's first error. */
+typedef int (*sdb_batch_fn)(void *ctx, int64_t seq, const uint8_t *data, size_t len);
+BW_MUST_CHECK int sdb_recent_each(struct sdb *s, sdb_batch_fn fn, void *ctx);
 /* Deletes the batches before seq (their samples are all in chunks). */
 BW_MUST_CHECK int sdb_recent_delete_before(struct sdb *s, int64_t seq);
 
@@ -97,5 +107,24 @@ BW_MUST_CHECK int sdb_chunks_read(struct sdb *s, uint32_t grp, int64_t tag, int6
 typedef bool (*sdb_agg_fn)(void *ctx, int64_t minute_us, const struct sdb_agg *a);
 BW_MUST_CHECK int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from,
                                    int64_t to, sdb_agg_fn fn, void *ctx);
+
+/* ---- recent batches (batch.c) ----------------------------------------- */
+
+/* The samples of one tag in a batch, strictly increasing in time. */
+struct sdb_run {
+    int64_t tag; /* the tag's id in history.db */
+    const struct bw_sample *samples;
+    size_t n;
+};
+
+/* A batch's data: for each run, varint tag id, varint length, and the
+ * run's samples as a chunk (bw_chunk_encode). *out is allocated (free
+ * with bw_free). */
+BW_MUST_CHECK int sdb_batch_encode(const struct sdb_run *runs, size_t n, uint8_t **out,
+                                   size_t *len);
+/* Calls fn for each run of a batch's data; BW_EMALFORMED for bytes that
+ * are not a batch. samples passed to fn live for the call only. */
+typedef int (*sdb_run_fn)(void *ctx, int64_t tag, const struct bw_sample *samples, size_t n);
+BW_MUST_CHECK int sdb_batch_each(const uint8_t *data, size_t len, sdb_run_fn fn, void *ctx);
 
 #endif

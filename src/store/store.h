@@ -128,4 +128,51 @@ BW_MUST_CHECK int bw_chunk_encode(const struct bw_sample *samples, size_t n, uin
 BW_MUST_CHECK int bw_chunk_decode(const uint8_t *data, size_t len, struct bw_sample *out,
                                   size_t max, size_t *n);
 
+/* ---- the historian (writer.c, reader.c) ------------------------------ */
+
+/* What the historian is given at open. Tag index i of bw_store_append is
+ * tag_names[i]; its log group is tag_groups[i]. Strings and arrays are
+ * borrowed for the call. */
+struct bw_store_config {
+    const char *path;   /* history.db */
+    const uint8_t *key; /* HMAC key of the seals */
+    size_t key_len;
+    size_t queue_samples; /* the bounded queue; 0: 1,000,000 */
+    const char *const *tag_names;
+    const uint32_t *tag_groups;
+    size_t tag_count;
+    /* Flush at most this long after the first sample waits (0: 100 ms)
+     * and at this many samples (0: 10,000). */
+    uint32_t flush_ms;
+    uint32_t flush_samples;
+};
+
+struct bw_store;
+
+struct bw_store_stats {
+    uint64_t appended; /* samples taken into the queue */
+    uint64_t refused;  /* samples the full queue refused */
+    uint64_t written;  /* samples durable in history.db */
+    uint64_t dropped;  /* samples out of order for their tag */
+    uint64_t batches;  /* flushes committed */
+    uint64_t chunks;   /* chunks closed */
+    uint64_t failures; /* flushes that failed (retried) */
+    uint64_t replayed; /* samples of unclosed chunks read back at open */
+};
+
+/* Opens (creating) the history, reads back the samples of chunks that
+ * were not closed, and starts the writer thread. BW_EIO, BW_ENOMEM. */
+BW_MUST_CHECK int bw_store_open(const struct bw_store_config *cfg, struct bw_store **out);
+/* Queues one sample of tag index tag. Any thread; never waits for the
+ * disk: BW_EFULL when the queue is full (the caller spools or counts),
+ * BW_EINVAL for an unknown tag or a non-finite value. */
+BW_MUST_CHECK int bw_store_append(struct bw_store *st, uint32_t tag, const struct bw_sample *s);
+/* Waits until every sample appended before the call is durable (or the
+ * flush failed: BW_EIO). */
+BW_MUST_CHECK int bw_store_flush(struct bw_store *st);
+void bw_store_stats_get(struct bw_store *st, struct bw_store_stats *out);
+/* Flushes, stops the writer and closes. Chunks still open stay in the
+ * recent batches and are read back by the next open. */
+void bw_store_close(struct bw_store *st);
+
 #endif
