@@ -3,11 +3,11 @@
  * project/internal.h: what the loader's files share. The loader is one
  * table-driven walker (schema.c) over field tables that each object kind
  * declares (load.c for the top level, devices.c, simulator.c, tags.c,
- * audit.c, security.c, security_ldap.c); the tables say key, JSON kind, required, bounds, default
- * and where the value goes, and small check callbacks add what a table cannot say (cross-field and
- * cross-reference rules). Errors are collected with the JSON path of the walk (errors.c); names
- * live in one hash table per name space (names.c). Everything runs on the caller's thread; the
- * context is the only state.
+ * history.c, audit.c, security.c, security_ldap.c); the tables say key, JSON kind, required,
+ * bounds, default and where the value goes, and small check callbacks add what a table cannot say
+ * (cross-field and cross-reference rules). Errors are collected with the JSON path of the walk
+ * (errors.c); names live in one hash table per name space (names.c). Everything runs on the
+ * caller's thread; the context is the only state.
  */
 #ifndef BW_PROJECT_INTERNAL_H
 #define BW_PROJECT_INTERNAL_H
@@ -41,7 +41,17 @@
 
 /* ---- name spaces ---------------------------------------------------- */
 
-enum pj_ns { PJ_NS_NONE = 0, PJ_NS_SCAN_CLASS, PJ_NS_DEVICE, PJ_NS_SIM, PJ_NS_TAG, PJ_NS_COUNT_ };
+/* PJ_NS_LOG_GROUP is filled by hand (history.c), with the index into
+ * history.groups rather than the listed element's. */
+enum pj_ns {
+    PJ_NS_NONE = 0,
+    PJ_NS_SCAN_CLASS,
+    PJ_NS_DEVICE,
+    PJ_NS_SIM,
+    PJ_NS_TAG,
+    PJ_NS_LOG_GROUP,
+    PJ_NS_COUNT_
+};
 
 struct pj_name_entry {
     const char *name; /* borrowed from the project being built */
@@ -281,12 +291,24 @@ extern const struct pj_array_spec pj_scan_classes_spec;
 extern const struct pj_array_spec pj_devices_spec;
 extern const struct pj_object_spec pj_simulator_spec;
 extern const struct pj_array_spec pj_tags_spec;
+extern const struct pj_object_spec pj_history_spec;
 extern const struct pj_object_spec pj_audit_spec;
 extern const struct pj_object_spec pj_security_spec;
 
 /* audit.c: the audit section's defaults, stored before the walk so that
  * a project without the section has them. */
 void pj_audit_init(struct bw_project_audit *audit);
+
+/* history.c: the history section's defaults (the group "default" in the
+ * pool, registered as a log group name), stored before the walk so that
+ * a project without the section has them and tags may name the group;
+ * sets ctx->nomem when out of memory. */
+void pj_history_init(struct pj_ctx *ctx);
+
+/* history.c: a tag's "log" object (the tag's type is valid), walked at
+ * the tag's path into tag->log; groups resolve against the history
+ * section, which the root walk visits before the tags. */
+void pj_tag_log_check(struct pj_ctx *ctx, struct bw_project_tag *tag, json_t *log);
 
 /* tags.c: a value of tag's type (whose "type" is valid) and range, from
  * v, into *out (strings copied into the pool); reports at the current path

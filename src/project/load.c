@@ -2,10 +2,10 @@
  *
  * The loader's entry points: read project.json within its size limit,
  * parse it with jansson, refuse nesting deeper than the limit, walk the
- * top-level table (scan classes, devices, simulator, tags, in the order
- * their references need, then audit and security) and hand back either a whole
- * project or every error found. Also frees a project. Caller's thread;
- * no shared state.
+ * top-level table (scan classes, devices, simulator, history, tags, in
+ * the order their references need, then audit and security) and hand
+ * back either a whole project or every error found. Also frees a
+ * project. Caller's thread; no shared state.
  */
 #include "crypto/crypto.h"
 #include "project/internal.h"
@@ -41,6 +41,11 @@ static const struct pj_field root_fields[] = {
     {.key = "scan_classes", .kind = PJ_ARRAY, .array = &pj_scan_classes_spec},
     {.key = "devices", .kind = PJ_ARRAY, .array = &pj_devices_spec},
     {.key = "simulator", .kind = PJ_OBJECT, .object = &pj_simulator_spec},
+    /* Before the tags: their logs name its groups. */
+    {.key = "history",
+     .kind = PJ_OBJECT,
+     .offset = offsetof(struct bw_project, history),
+     .object = &pj_history_spec},
     {.key = "tags", .kind = PJ_ARRAY, .array = &pj_tags_spec},
     {.key = "audit",
      .kind = PJ_OBJECT,
@@ -245,10 +250,12 @@ int bw_project_parse(const char *data, size_t len, struct bw_project **out,
         if (box) {
             ctx.project = &box->project;
             ctx.pool = &box->pool;
-            /* A project without an audit or security section has their
-             * defaults. */
+            /* A project without a history, audit or security section
+             * has their defaults. */
             pj_audit_init(&box->project.audit);
             ctx.nomem = bw_project_security_defaults(&box->project.security) != BW_OK;
+            if (!ctx.nomem)
+                pj_history_init(&ctx);
         }
         struct pj_seen seen;
         if (ctx.project && !ctx.nomem)

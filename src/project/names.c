@@ -162,6 +162,8 @@ void pj_names_clear(struct pj_ctx *ctx)
 
 const char *pj_names_path(enum pj_ns ns, const struct pj_name_entry *entry, char *out, size_t size)
 {
+    /* Log groups are indexed by history.groups, not by the listed
+     * element: history.c words their duplicates itself. */
     static const char *const arrays[PJ_NS_COUNT_] = {
         [PJ_NS_SCAN_CLASS] = "scan_classes",
         [PJ_NS_DEVICE] = "devices",
@@ -189,6 +191,8 @@ const char *pj_names_noun(enum pj_ns ns, uint32_t kind)
         return "device";
     case PJ_NS_TAG:
         return "tag";
+    case PJ_NS_LOG_GROUP:
+        return "log group";
     case PJ_NS_SIM:
         return kind < BW_SIM_KIND_COUNT_ ? pj_sim_kind_nouns[kind] : "simulator element";
     case PJ_NS_NONE:

@@ -23,7 +23,12 @@
  *                            "write"?: {"level", "areas", "permission"?,
  *                                       "approval"?, "signature"?}},
  *                "validate"?: {"max_change"?, "allowed"?, "when"?},
- *                "failsafe"?: {"value", "on", "comm_loss_ms"?} } ],
+ *                "failsafe"?: {"value", "on", "comm_loss_ms"?},
+ *                "log"?: {"mode"?, "deadband"?, "deadband_percent"?,
+ *                         "period_ms"?, "max_interval_ms"?, "group"?} } ],
+ *     "history": { "groups"?: [ {"name", "retention_days"?,
+ *                  "max_size_mb"?} ], "warn_percent"?, "queue_samples"?,
+ *                  "spool_mb"?, "min_free_mb"? },
  *     "audit": { "max_size_mb"?, "max_age_days"?, "warn_percent"?,
  *                "when_full"?, "on_failure"?, "checkpoint_records"?,
  *                "checkpoint_seconds"?, "forward"?: {"host", "port"?,
@@ -70,6 +75,25 @@
  *   (6514), ca_file (a path, relative to the project directory, kept as
  *   written), server_name (as host; absent: host), client_cert and
  *   client_key (paths, both or neither), facility 0..23 (13).
+ *
+ * History (optional; absent: every default below; docs/internals/
+ * historian.md says what the historian does with it):
+ *   groups: [ {"name", "retention_days" 1..36500 (365), "max_size_mb"
+ *     0..1048576 (0: no cap)} ] (at most 64 listed, at most 64 in all).
+ *     A group "default" (365 days, no cap) always exists, at index 0; a
+ *     listed group of that name replaces it, any other name adds a group
+ *     after it, in the order listed. Group names follow the name rule and
+ *     are unique among groups (their own name space).
+ *   warn_percent 1..4 integers 1..99 strictly increasing ([80, 95]; of a
+ *   group's max_size_mb), queue_samples 1024..10000000 (1000000: the
+ *   writer's bounded queue), spool_mb 0..1048576 (256; 0: no spool),
+ *   min_free_mb 0..1048576 (1024: free space of the file system kept).
+ * A tag's "log" (optional; absent: the tag is not historised; bool, int
+ * and float tags only): mode "change"|"cyclic" (change), deadband >= 0
+ * (0) and deadband_percent 0..100 (0) (both for mode change and int and
+ * float tags only), period_ms 100..86400000 (required for cyclic, refused
+ * for change), max_interval_ms 0 or 1000..86400000 (0: none), group (a
+ * group's name; "default").
  *
  * Security (optional; absent: every default in the structs below, no
  * banner, no directory). Every key of every object is optional unless
@@ -381,6 +405,23 @@ struct bw_project_failsafe {
     uint32_t comm_loss_ms; /* 0 unless events has BW_FAILSAFE_COMM_LOSS */
 };
 
+/* How a logged tag's changes become samples (the tag's "log"). */
+enum bw_project_log_mode {
+    BW_PROJECT_LOG_CHANGE = 0, /* "change": on a change beyond the deadbands */
+    BW_PROJECT_LOG_CYCLIC,     /* "cyclic": the current value every period_ms */
+};
+
+/* A tag's "log" object; all zero (enabled false) when absent. */
+struct bw_project_log {
+    bool enabled; /* "log" present: the tag is historised */
+    enum bw_project_log_mode mode;
+    double deadband;          /* absolute, >= 0; default 0 (change mode) */
+    double deadband_percent;  /* 0..100 of the tag's span; default 0 (change mode) */
+    uint32_t period_ms;       /* 100..86400000 with mode cyclic, else 0 */
+    uint32_t max_interval_ms; /* 0 (none, the default) or 1000..86400000 */
+    size_t group;             /* index into history.groups; default 0 ("default") */
+};
+
 struct bw_project_tag {
     char *name;
     enum bw_type type;
@@ -402,6 +443,7 @@ struct bw_project_tag {
     struct bw_project_modbus_map modbus; /* resolved binding (driver modbus) */
     struct bw_project_write_rules rules; /* "validate" (writable tags) */
     struct bw_project_failsafe failsafe; /* "failsafe" (writable device tags) */
+    struct bw_project_log log;           /* "log" (bool, int and float tags) */
 };
 
 /* What the audit trail does at its size or age limit. */
@@ -441,6 +483,34 @@ struct bw_project_audit {
     uint32_t checkpoint_seconds;                     /* 1..86400, default 60 */
     struct bw_project_audit_forward *forward;        /* NULL when not configured;
                                                         owned by the project */
+};
+
+/* ---- history (section "history"; every field has a default) ---------- */
+
+#define BW_PROJECT_MAX_LOG_GROUPS 64u
+#define BW_PROJECT_HISTORY_MAX_WARN 4
+/* The group that always exists, and that a tag's log names by default. */
+#define BW_PROJECT_LOG_GROUP_DEFAULT 0u
+
+/* A log group: how long its samples are kept and how much room they may
+ * take. The name belongs to the project. */
+struct bw_project_log_group {
+    char *name;
+    uint32_t retention_days; /* 1..36500, default 365 */
+    uint32_t max_size_mb;    /* 0..1048576; 0: no cap (the default) */
+};
+
+struct bw_project_history {
+    /* The group "default" at index 0 (as listed, or 365 days and no cap),
+     * then the other listed groups in their order; 1..64 groups. The
+     * array belongs to the project. */
+    struct bw_project_log_group *groups;
+    size_t group_count;
+    uint8_t warn_percent[BW_PROJECT_HISTORY_MAX_WARN]; /* 1..99, increasing, of a cap */
+    size_t warn_count;                                 /* 1..4; default 80, 95 */
+    uint32_t queue_samples; /* the writer's queue: 1024..10000000, default 1000000 */
+    uint32_t spool_mb;      /* spool file beyond it: 0..1048576 (0: none), default 256 */
+    uint32_t min_free_mb;   /* free space kept on the file system: 0..1048576, default 1024 */
 };
 
 /* ---- security policy (section "security"; every field has a default) -- */
@@ -587,6 +657,7 @@ struct bw_project {
     size_t doser_count;
     struct bw_project_tag *tags;
     size_t tag_count;
+    struct bw_project_history history;   /* the defaults when the section is absent */
     struct bw_project_audit audit;       /* the defaults when the section is absent */
     struct bw_project_security security; /* the defaults when the section is absent */
     /* SHA-256 of the bytes parsed: what the daemon runs, for the audit

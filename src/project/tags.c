@@ -3,7 +3,9 @@
  * The tag table: the fields of a tag and its access rules (who may read
  * and write, and whether a write needs a second approver or a signature),
  * and the rules that span fields (range, device or memory tag, initial
- * value, binding through the device's driver). Caller's thread.
+ * value, binding through the device's driver). The write rules
+ * (write_rules.c) and the log (history.c) are walked from here once the
+ * tag's type is known. Caller's thread.
  */
 #include "project/internal.h"
 
@@ -127,6 +129,7 @@ enum {
     TAG_MODBUS,
     TAG_VALIDATE,
     TAG_FAILSAFE,
+    TAG_LOG,
 };
 
 #define TAG_TEXT(key_, member, max_)                                                               \
@@ -176,6 +179,8 @@ static const struct pj_field tag_fields[] = {
     [TAG_MODBUS] = {.key = "modbus", .kind = PJ_OBJECT},
     [TAG_VALIDATE] = {.key = "validate", .kind = PJ_OBJECT},
     [TAG_FAILSAFE] = {.key = "failsafe", .kind = PJ_OBJECT},
+    /* Walked by tag_check: what may be logged depends on the type. */
+    [TAG_LOG] = {.key = "log", .kind = PJ_OBJECT},
 };
 _Static_assert(BW_ARRAY_LEN(tag_fields) <= PJ_FIELDS_MAX, "fields fit struct pj_seen");
 
@@ -280,6 +285,8 @@ static void tag_check(struct pj_ctx *ctx, void *dst, size_t index, const struct 
         pj_tag_rules_check(ctx, tag, index,
                            pj_seen_ok(seen, TAG_VALIDATE) ? seen->value[TAG_VALIDATE] : NULL,
                            pj_seen_ok(seen, TAG_FAILSAFE) ? seen->value[TAG_FAILSAFE] : NULL);
+    if (typed && pj_seen_ok(seen, TAG_LOG))
+        pj_tag_log_check(ctx, tag, seen->value[TAG_LOG]);
     if (!seen->value[TAG_DEVICE]) {
         if (seen->value[TAG_MODBUS])
             pj_error_key(ctx, "modbus", "is only for tags of a modbus device");

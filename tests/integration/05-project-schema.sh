@@ -23,7 +23,7 @@ fail() {
 }
 
 valid=("$FIX/valid/project.json" "$FIX/valid-security/project.json")
-for seed in minimal memory-tags sim-bound signals full audit security write-rules modbus; do
+for seed in minimal memory-tags sim-bound signals full audit security write-rules modbus history; do
     valid+=("$ROOT/tests/fuzz/corpus/project/$seed.json")
 done
 if [ -f "$ROOT/examples/waterworks/project.json" ]; then
@@ -89,8 +89,11 @@ declare -A expected=(
     [failsafe-comm-loss-ms]='tags[0].failsafe.comm_loss_ms: is only allowed when "on" lists comm_loss'
     [failsafe-memory-tag]='tags[0].failsafe: is only for writable device tags'
     [format-missing]='format: is required'
+    [history-retention-zero]='history.groups[0].retention_days: must be between 1 and 36500'
     [initial-type]='tags[0].initial: must be an integer (the tag is int)'
     [level-zero]='tags[0].access.write.level: must be between 1 and 9999'
+    [log-cyclic-no-period]='tags[0].log.period_ms: is required for mode "cyclic"'
+    [log-string-tag]='tags[0].log: string tags are not historised'
     [min-on-bool]='tags[0].min: is only for int and float tags'
     [modbus-map-unknown-key]='tags[0].modbus.order: unknown key'
     [modbus-no-host]='devices[0].parameters.host: is required'
