@@ -592,3 +592,113 @@ int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int
     bw_free(days);
     return rc;
 }
+
+int sdb_groups_between(struct sdb *s, int64_t first_day, int64_t last_day, uint32_t **out,
+                       size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        prepare(s, "SELECT DISTINCT grp FROM days WHERE day BETWEEN ?1 AND ?2 ORDER BY grp", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, first_day);
+    sqlite3_bind_int64(st, 2, last_day);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            uint32_t *grown = bw_realloc(*out, ncap * sizeof(**out));
+            if (!grown) {
+                rc = BW_ENOMEM;
+                break;
+            }
+            *out = grown;
+            cap = ncap;
+        }
+        (*out)[(*count)++] = (uint32_t)sqlite3_column_int64(st, 0);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = BW_EIO;
+    sqlite3_finalize(st);
+    if (rc) {
+        bw_free(*out);
+        *out = NULL;
+        *count = 0;
+    }
+    return rc;
+}
+
+int sdb_chunk_last_before(struct sdb *s, uint32_t grp, int64_t tag, int64_t since, int64_t before,
+                          struct bw_sample *out, bool *found)
+{
+    *found = false;
+    int64_t *days = NULL;
+    size_t nd = 0;
+    int rc = days_between(s, grp, floor_div(since, SDB_DAY_US), floor_div(before - 1, SDB_DAY_US),
+                          &days, &nd);
+    struct bw_sample *buf = NULL;
+    if (!rc) {
+        buf = bw_calloc(BW_CHUNK_MAX_SAMPLES, sizeof(*buf));
+        rc = buf ? BW_OK : BW_ENOMEM;
+    }
+    for (size_t d = nd; !rc && !*found && d-- > 0;) {
+        char table[48], sql[160];
+        table_name(table, sizeof(table), 'c', grp, days[d]);
+        int w = snprintf(sql, sizeof(sql),
+                         "SELECT data FROM %s WHERE tag = ?1 AND t0 < ?2 ORDER BY t0 DESC", table);
+        sqlite3_stmt *st = NULL;
+        rc = w > 0 && (size_t)w < sizeof(sql) ? prepare(s, sql, &st) : BW_EINVAL;
+        if (rc)
+            break;
+        sqlite3_bind_int64(st, 1, tag);
+        sqlite3_bind_int64(st, 2, before);
+        int r;
+        while (!*found && (r = sqlite3_step(st)) == SQLITE_ROW) {
+            size_t n = 0;
+            const void *blob = sqlite3_column_blob(st, 0);
+            rc = blob ? bw_chunk_decode(blob, (size_t)sqlite3_column_bytes(st, 0), buf,
+                                        BW_CHUNK_MAX_SAMPLES, &n)
+                      : BW_EMALFORMED;
+            if (rc)
+                break;
+            for (size_t i = n; i-- > 0;)
+                if (buf[i].ts_us < before && buf[i].ts_us >= since) {
+                    *out = buf[i];
+                    *found = true;
+                    break;
+                }
+        }
+        if (!rc && !*found && r != SQLITE_DONE)
+            rc = BW_EIO;
+        sqlite3_finalize(st);
+    }
+    bw_free(buf);
+    bw_free(days);
+    return rc;
+}
+
+int sdb_recent_range(struct sdb *s, int64_t from, int64_t to, sdb_batch_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(
+        s, "SELECT seq, data FROM recent WHERE t_max >= ?1 AND t_min < ?2 ORDER BY seq", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        rc = fn(ctx, sqlite3_column_int64(st, 0), blob, (size_t)(len > 0 ? len : 0));
+        if (rc)
+            break;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = BW_EIO;
+    sqlite3_finalize(st);
+    return rc;
+}

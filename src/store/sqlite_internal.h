@@ -102,6 +102,17 @@ typedef bool (*sdb_sample_fn)(void *ctx, const struct bw_sample *s);
 BW_MUST_CHECK int sdb_chunks_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from,
                                   int64_t to, sdb_sample_fn fn, void *ctx);
 
+/* The groups that have a partition within days [first, last]. */
+BW_MUST_CHECK int sdb_groups_between(struct sdb *s, int64_t first_day, int64_t last_day,
+                                     uint32_t **out, size_t *count);
+/* The last sample of tag in group grp's chunks before `before`, looking
+ * back to `since`; *found false when none. */
+BW_MUST_CHECK int sdb_chunk_last_before(struct sdb *s, uint32_t grp, int64_t tag, int64_t since,
+                                        int64_t before, struct bw_sample *out, bool *found);
+/* Recent batches that may hold samples in [from, to), in order. */
+BW_MUST_CHECK int sdb_recent_range(struct sdb *s, int64_t from, int64_t to, sdb_batch_fn fn,
+                                   void *ctx);
+
 /* Calls fn for each minute aggregate of tag in [from, to) (by minute
  * start), in time order. */
 typedef bool (*sdb_agg_fn)(void *ctx, int64_t minute_us, const struct sdb_agg *a);

@@ -175,4 +175,45 @@ void bw_store_stats_get(struct bw_store *st, struct bw_store_stats *out);
  * recent batches and are read back by the next open. */
 void bw_store_close(struct bw_store *st);
 
+/* ---- reading (reader.c) ---------------------------------------------- */
+
+/* A read-only view of history.db, for queries with or without the
+ * daemon running. One thread at a time. */
+struct bw_history;
+
+BW_MUST_CHECK int bw_history_open(const char *path, struct bw_history **out);
+void bw_history_close(struct bw_history *h);
+
+/* Raw samples of a query with points 0: at most q->limit samples after
+ * q->cursor_us within [from, to), in time order, to fn (which returns
+ * false to stop). *more is true when samples remain beyond the last one
+ * given (its time is the next cursor). BW_ENOTFOUND for a tag the
+ * history never saw. */
+typedef bool (*bw_history_sample_fn)(void *ctx, const struct bw_sample *s);
+BW_MUST_CHECK int bw_history_raw(struct bw_history *h, const struct bw_history_query *q,
+                                 bw_history_sample_fn fn, void *ctx, bool *more);
+
+/* One bucket of a trend. count counts samples of good or uncertain
+ * quality (the statistics are over those); count_all every sample. */
+struct bw_history_bucket {
+    int64_t start_us, end_us;
+    double min, max, avg, first, last;
+    uint64_t count, count_all;
+};
+
+/* A trend of at most q->points buckets over [from, to). Buckets of a
+ * minute or longer start on whole minutes and are whole minutes long
+ * (the first may start before from, the last end after to), and are
+ * answered from the minute aggregates (plus the samples not yet in a
+ * closed chunk); shorter ones from raw samples, the last ending at to.
+ * *n receives how many buckets were filled into out (room for
+ * q->points); empty buckets are given with count_all 0. */
+BW_MUST_CHECK int bw_history_trend(struct bw_history *h, const struct bw_history_query *q,
+                                   struct bw_history_bucket *out, size_t *n);
+
+/* The last sample of tag before `before` (for the left edge of a
+ * trend), looking back at most `horizon_us`; BW_ENOTFOUND when none. */
+BW_MUST_CHECK int bw_history_latest_before(struct bw_history *h, const char *tag, int64_t before,
+                                           int64_t horizon_us, struct bw_sample *out);
+
 #endif
