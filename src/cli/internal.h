@@ -386,6 +386,14 @@ void bw_cli_plant_integrity_violated(void *ctx);
 /* Records a driver's event in plant->audit (ctx: the plant). */
 struct bw_driver_event;
 void bw_cli_driver_event(void *ctx, const struct bw_driver_event *ev);
+/* The daemon's historian (history.c): NULL *out when no tag is logged. */
+struct bw_cli_history;
+struct bw_project;
+BW_MUST_CHECK int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
+                                       const char *state_dir, struct bw_cli_history **out);
+void bw_cli_history_stop(struct bw_cli_history *h);
+/* Stops the drivers only (the engine goes on). */
+void bw_cli_plant_stop_drivers(struct bw_cli_plant *plant);
 /* Stops the drivers, then the engine. */
 void bw_cli_plant_stop(struct bw_cli_plant *plant);
 void bw_cli_plant_free(struct bw_cli_plant *plant);

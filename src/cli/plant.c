@@ -135,7 +135,7 @@ int bw_cli_plant_start(struct bw_cli_plant *plant)
     return BW_OK;
 }
 
-void bw_cli_plant_stop(struct bw_cli_plant *plant)
+void bw_cli_plant_stop_drivers(struct bw_cli_plant *plant)
 {
     if (!plant)
         return;
@@ -146,6 +146,13 @@ void bw_cli_plant_stop(struct bw_cli_plant *plant)
     for (size_t i = plant->drivers_started; i-- > 0;)
         bw_driver_stop(plant->drivers[i]);
     plant->drivers_started = 0;
+}
+
+void bw_cli_plant_stop(struct bw_cli_plant *plant)
+{
+    if (!plant)
+        return;
+    bw_cli_plant_stop_drivers(plant);
     if (plant->engine_started)
         bw_core_stop(plant->core);
     plant->engine_started = false;

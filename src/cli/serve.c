@@ -302,6 +302,7 @@ static int serve(const struct serve_config *cfg)
     struct bw_project *project = NULL;
     struct bw_cli_state_lock lock = {.fd = -1};
     struct bw_cli_plant *plant = NULL;
+    struct bw_cli_history *history = NULL;
     struct bw_cli_control_server *control = NULL;
     struct bw_audit *audit = NULL;
     struct bw_security *security = NULL;
@@ -336,6 +337,8 @@ static int serve(const struct serve_config *cfg)
         rc = bw_cli_plant_start(plant);
         if (!rc && audit)
             bw_audit_set_integrity_hook(audit, bw_cli_plant_integrity_violated, plant);
+        if (!rc)
+            rc = bw_cli_history_start(plant->core, project, cfg->state_dir, &history);
     }
     if (!rc) {
         struct bw_cli_control_config ccfg = {.audit = audit};
@@ -363,6 +366,11 @@ static int serve(const struct serve_config *cfg)
     bw_cli_control_server_free(control);
     if (audit)
         bw_audit_set_integrity_hook(audit, NULL, NULL);
+    /* The drivers stop first (their shutdown values are the last changes
+     * the historian records), then the historian, then the engine. */
+    if (plant)
+        bw_cli_plant_stop_drivers(plant);
+    bw_cli_history_stop(history);
     bw_cli_plant_free(plant);
     /* Its sessions end on record, before the trail closes. */
     bw_security_close(security);

@@ -128,6 +128,17 @@ BW_MUST_CHECK int bw_chunk_encode(const struct bw_sample *samples, size_t n, uin
 BW_MUST_CHECK int bw_chunk_decode(const uint8_t *data, size_t len, struct bw_sample *out,
                                   size_t max, size_t *n);
 
+/* ---- the key (key.c) ------------------------------------------------- */
+
+#define BW_STORE_KEY_LEN 32u
+
+/* Loads STATE/keys/history-mac.key, making it (and the 0700 keys
+ * directory) when create is true and it is missing. BW_ENOTFOUND when
+ * missing and not created, BW_EDENIED for a keys directory others may
+ * enter, the errors of bw_crypto_secret_file_load. */
+BW_MUST_CHECK int bw_store_key_load(const char *state_dir, bool create,
+                                    uint8_t key[BW_STORE_KEY_LEN]);
+
 /* ---- the historian (writer.c, reader.c) ------------------------------ */
 
 /* What the historian is given at open. Tag index i of bw_store_append is

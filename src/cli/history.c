@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The daemon's historian: the tags with a "log" object are subscribed to
+ * in the engine; a thread of its own applies each tag's logging rule to
+ * the changes (and to time, for cyclic and maximum-interval samples) and
+ * hands the samples to the store's writer (STATE/history.db). The engine
+ * never waits for it: its subscriber queue drops its oldest entries when
+ * this thread falls behind (counted), and a full writer queue refuses
+ * (counted, logged). Started after the engine, stopped before it.
+ */
+#include "cli/internal.h"
+#include "crypto/crypto.h"
+#include "project/project.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SUB_CAPACITY 262144u
+#define POLL_BATCH 4096u
+#define MAX_WAIT_MS 100
+
+struct logged {
+    uint32_t core_id;
+    struct bw_log_rule rule;
+    struct bw_log_state state;
+    enum bw_type type;
+};
+
+struct bw_cli_history {
+    struct bw_core *core;
+    struct bw_store *store;
+    struct bw_sub *sub;
+    struct logged *tags;
+    size_t count;
+    uint32_t *by_core_id; /* core id -> index + 1; 0: not logged */
+    size_t core_count;
+    pthread_t thread;
+    _Atomic bool stop;
+    uint64_t refused; /* history thread only */
+};
+
+static double value_of(const struct bw_tag_change *c)
+{
+    switch ((enum bw_type)c->type) {
+    case BW_TYPE_BOOL:
+        return c->v.b ? 1.0 : 0.0;
+    case BW_TYPE_INT:
+        return (double)c->v.i;
+    case BW_TYPE_FLOAT:
+        return c->v.f;
+    case BW_TYPE_STRING:
+        break;
+    }
+    return 0.0;
+}
+
+static void keep(struct bw_cli_history *h, uint32_t index, const struct bw_sample *s)
+{
+    if (bw_store_append(h->store, index, s) == BW_EFULL && h->refused++ % 100000 == 0)
+        bw_log(BW_LOG_WARN, BW_LOGC_STORE,
+               "history: the writer's queue is full; %llu samples refused so far",
+               (unsigned long long)h->refused);
+}
+
+static void on_changes(struct bw_cli_history *h, const struct bw_tag_change *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].tag >= h->core_count || h->by_core_id[c[i].tag] == 0)
+            continue;
+        uint32_t index = h->by_core_id[c[i].tag] - 1;
+        struct logged *t = &h->tags[index];
+        struct bw_sample s = {
+            .ts_us = c[i].source_ts_us ? c[i].source_ts_us : c[i].server_ts_us,
+            .value = value_of(&c[i]),
+            .quality = c[i].quality,
+            .reason = c[i].reason,
+        };
+        struct bw_sample out;
+        if (bw_log_on_change(&t->rule, &t->state, &s, &out))
+            keep(h, index, &out);
+    }
+}
+
+static void on_time(struct bw_cli_history *h, int64_t now)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        struct logged *t = &h->tags[i];
+        if (!t->state.next_due_us || t->state.next_due_us > now)
+            continue;
+        struct bw_sample out;
+        while (bw_log_on_tick(&t->rule, &t->state, now, &out))
+            keep(h, (uint32_t)i, &out);
+    }
+}
+
+static void *history_main(void *arg)
+{
+    struct bw_cli_history *h = arg;
+    static struct bw_tag_change changes[POLL_BATCH];
+    while (!h->stop) {
+        (void)bw_core_sub_wait(h->sub, MAX_WAIT_MS);
+        size_t n;
+        while ((n = bw_core_sub_poll(h->sub, changes, POLL_BATCH)) > 0)
+            on_changes(h, changes, n);
+        on_time(h, bw_clock_realtime_us());
+    }
+    return NULL;
+}
+
+static void history_free(struct bw_cli_history *h)
+{
+    if (!h)
+        return;
+    bw_core_sub_free(h->sub);
+    bw_store_close(h->store);
+    bw_free(h->tags);
+    bw_free(h->by_core_id);
+    bw_free(h);
+}
+
+static struct bw_log_rule rule_of(const struct bw_project_tag *t)
+{
+    const struct bw_project_log *l = &t->log;
+    return (struct bw_log_rule){
+        .mode = l->mode == BW_PROJECT_LOG_CYCLIC ? BW_LOG_CYCLIC : BW_LOG_ON_CHANGE,
+        .deadband = l->deadband,
+        .deadband_percent = l->deadband_percent,
+        .span = t->has_min && t->has_max ? t->max - t->min : 0,
+        .period_us = (int64_t)l->period_ms * 1000,
+        .max_interval_us = (int64_t)l->max_interval_ms * 1000,
+    };
+}
+
+/* The logged tags, their names and groups for the store, and the
+ * subscription. */
+static int bind_tags(struct bw_cli_history *h, const struct bw_project *p, const char ***names,
+                     uint32_t **groups)
+{
+    for (size_t i = 0; i < p->tag_count; i++)
+        h->count += p->tags[i].log.enabled;
+    h->core_count = bw_core_tag_count(h->core);
+    h->tags = bw_calloc(h->count ? h->count : 1, sizeof(*h->tags));
+    h->by_core_id = bw_calloc(h->core_count ? h->core_count : 1, sizeof(*h->by_core_id));
+    *names = bw_calloc(h->count ? h->count : 1, sizeof(**names));
+    *groups = bw_calloc(h->count ? h->count : 1, sizeof(**groups));
+    if (!h->tags || !h->by_core_id || !*names || !*groups)
+        return BW_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < p->tag_count; i++) {
+        const struct bw_project_tag *t = &p->tags[i];
+        if (!t->log.enabled)
+            continue;
+        struct logged *l = &h->tags[k];
+        int rc = bw_core_tag_find(h->core, t->name, &l->core_id);
+        if (rc)
+            return rc;
+        l->rule = rule_of(t);
+        l->type = t->type;
+        bw_log_state_init(&l->state);
+        h->by_core_id[l->core_id] = (uint32_t)k + 1;
+        (*names)[k] = t->name;
+        (*groups)[k] = (uint32_t)t->log.group;
+        k++;
+    }
+    return BW_OK;
+}
+
+int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
+                         const char *state_dir, struct bw_cli_history **out)
+{
+    *out = NULL;
+    size_t logged = 0;
+    for (size_t i = 0; i < project->tag_count; i++)
+        logged += project->tags[i].log.enabled;
+    if (logged == 0)
+        return BW_OK; /* nothing to historise: no history.db either */
+    struct bw_cli_history *h = bw_calloc(1, sizeof(*h));
+    if (!h)
+        return BW_ENOMEM;
+    h->core = core;
+    const char **names = NULL;
+    uint32_t *groups = NULL;
+    uint8_t key[BW_STORE_KEY_LEN];
+    char path[4200];
+    int rc = bind_tags(h, project, &names, &groups);
+    if (!rc)
+        rc = bw_store_key_load(state_dir, true, key);
+    if (!rc)
+        rc = bw_snprintf(path, sizeof(path), "%s/history.db", state_dir);
+    if (!rc) {
+        struct bw_store_config cfg = {
+            .path = path,
+            .key = key,
+            .key_len = sizeof(key),
+            .queue_samples = project->history.queue_samples,
+            .tag_names = names,
+            .tag_groups = groups,
+            .tag_count = h->count,
+        };
+        rc = bw_store_open(&cfg, &h->store);
+    }
+    bw_crypto_wipe(key, sizeof(key));
+    bw_free(names);
+    bw_free(groups);
+    if (!rc)
+        rc = bw_core_sub_new(core, SUB_CAPACITY, &h->sub);
+    for (size_t i = 0; !rc && i < h->count; i++)
+        rc = bw_core_sub_add_tag(h->sub, h->tags[i].core_id);
+    if (!rc && pthread_create(&h->thread, NULL, history_main, h) != 0)
+        rc = BW_EIO;
+    if (rc) {
+        bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "cannot start the historian: %s", bw_strerror(rc));
+        history_free(h);
+        return rc;
+    }
+    bw_log(BW_LOG_INFO, BW_LOGC_STORE, "historian: %zu tags logged to %s", h->count, path);
+    *out = h;
+    return BW_OK;
+}
+
+void bw_cli_history_stop(struct bw_cli_history *h)
+{
+    if (!h)
+        return;
+    h->stop = true;
+    pthread_join(h->thread, NULL);
+    uint64_t lost = bw_core_sub_lost(h->sub);
+    struct bw_store_stats st;
+    bw_store_stats_get(h->store, &st);
+    if (lost || h->refused)
+        bw_log(BW_LOG_WARN, BW_LOGC_STORE,
+               "historian: %llu changes lost by its subscription, %llu samples refused by a full "
+               "queue",
+               (unsigned long long)lost, (unsigned long long)h->refused);
+    history_free(h);
+}
