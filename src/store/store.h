@@ -116,8 +116,9 @@ BW_MUST_CHECK int bw_history_query_parse(const char *text, size_t len, int64_t n
 /* Encodes n samples (timestamps strictly increasing, n <=
  * BW_CHUNK_MAX_SAMPLES) into out (out_size >= n * BW_CHUNK_SAMPLE_MAX +
  * 16 always suffices); *len is the bytes used. BW_EINVAL for
- * timestamps not increasing, a non-finite value, n 0 or too many,
- * BW_ETOOLARGE when out is too small. */
+ * timestamps not increasing (or more than INT64_MAX us apart), a
+ * non-finite value, a quality or reason outside the engine's enums, n 0
+ * or too many, BW_ETOOLARGE when out is too small. */
 BW_MUST_CHECK int bw_chunk_encode(const struct bw_sample *samples, size_t n, uint8_t *out,
                                   size_t out_size, size_t *len);
 
