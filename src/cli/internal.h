@@ -84,6 +84,8 @@ extern const struct bw_cli_command bw_cli_tags_command;
 extern const struct bw_cli_command bw_cli_tag_command;
 extern const struct bw_cli_command bw_cli_status_command;
 extern const struct bw_cli_command bw_cli_devices_command;
+extern const struct bw_cli_command bw_cli_history_command;
+extern const struct bw_cli_command bw_cli_historian_command;
 extern const struct bw_cli_command bw_cli_audit_command;
 extern const struct bw_cli_command bw_cli_audit_query_command;
 /* The subcommands of `audit` (cmd_audit.c lists them). */

@@ -11,8 +11,10 @@
 #include <string.h>
 
 static const struct bw_cli_command *const commands[] = {
-    &bw_cli_serve_command,  &bw_cli_project_command, &bw_cli_tags_command,  &bw_cli_tag_command,
-    &bw_cli_status_command, &bw_cli_devices_command, &bw_cli_audit_command, &bw_cli_user_command,
+    &bw_cli_serve_command,   &bw_cli_project_command,   &bw_cli_tags_command,
+    &bw_cli_tag_command,     &bw_cli_status_command,    &bw_cli_devices_command,
+    &bw_cli_history_command, &bw_cli_historian_command, &bw_cli_audit_command,
+    &bw_cli_user_command,
 };
 
 static void print_help(FILE *out)
