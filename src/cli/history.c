@@ -8,6 +8,7 @@
  * this thread falls behind (counted), and a full writer queue refuses
  * (counted, logged). Started after the engine, stopped before it.
  */
+#include "audit/audit.h"
 #include "cli/internal.h"
 #include "crypto/crypto.h"
 #include "project/project.h"
@@ -29,6 +30,7 @@ struct logged {
 };
 
 struct bw_cli_history {
+    struct bw_audit *audit; /* borrowed; may be NULL */
     struct bw_core *core;
     struct bw_store *store;
     struct bw_sub *sub;
@@ -38,8 +40,46 @@ struct bw_cli_history {
     size_t core_count;
     pthread_t thread;
     _Atomic bool stop;
-    uint64_t refused; /* history thread only */
+    uint64_t refused;          /* history thread only */
+    uint64_t refused_recorded; /* of those, already in the audit trail */
+    uint64_t lost_recorded;    /* subscription losses already recorded */
+    int64_t next_report_us;
 };
+
+/* Samples that will never be in the history, on record (SR 2.9: the
+ * loss of history is an event an auditor must see). */
+static void record_loss(struct bw_cli_history *h, uint64_t count, const char *why)
+{
+    bw_log(BW_LOG_WARN, BW_LOGC_STORE, "historian: %llu samples lost: %s",
+           (unsigned long long)count, why);
+    if (!h->audit)
+        return;
+    json_t *d = json_pack("{s:I, s:s}", "samples", (json_int_t)count, "reason", why);
+    struct bw_audit_event ev = {.id = BW_AUDIT_EV_HISTORY_SAMPLES_LOST,
+                                .result = BW_AUDIT_FAILURE,
+                                .source = {.kind = BW_AUDIT_SOURCE_PROCESS, .name = "historian"},
+                                .details = d};
+    if (bw_audit_record(h->audit, &ev, NULL) != BW_OK)
+        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT, "historian: the loss could not be recorded");
+    json_decref(d);
+}
+
+/* At most once a minute, the losses since the last report. */
+static void report_losses(struct bw_cli_history *h, int64_t now, bool final)
+{
+    if (!final && now < h->next_report_us)
+        return;
+    h->next_report_us = now + 60 * 1000000LL;
+    if (h->refused > h->refused_recorded) {
+        record_loss(h, h->refused - h->refused_recorded, "the writer's queue was full");
+        h->refused_recorded = h->refused;
+    }
+    uint64_t lost = bw_core_sub_lost(h->sub);
+    if (lost > h->lost_recorded) {
+        record_loss(h, lost - h->lost_recorded, "the historian fell behind the engine");
+        h->lost_recorded = lost;
+    }
+}
 
 static double value_of(const struct bw_tag_change *c)
 {
@@ -58,10 +98,8 @@ static double value_of(const struct bw_tag_change *c)
 
 static void keep(struct bw_cli_history *h, uint32_t index, const struct bw_sample *s)
 {
-    if (bw_store_append(h->store, index, s) == BW_EFULL && h->refused++ % 100000 == 0)
-        bw_log(BW_LOG_WARN, BW_LOGC_STORE,
-               "history: the writer's queue is full; %llu samples refused so far",
-               (unsigned long long)h->refused);
+    if (bw_store_append(h->store, index, s) == BW_EFULL)
+        h->refused++;
 }
 
 static void on_changes(struct bw_cli_history *h, const struct bw_tag_change *c, size_t n)
@@ -104,7 +142,9 @@ static void *history_main(void *arg)
         size_t n;
         while ((n = bw_core_sub_poll(h->sub, changes, POLL_BATCH)) > 0)
             on_changes(h, changes, n);
-        on_time(h, bw_clock_realtime_us());
+        int64_t now = bw_clock_realtime_us();
+        on_time(h, now);
+        report_losses(h, now, false);
     }
     return NULL;
 }
@@ -168,7 +208,7 @@ static int bind_tags(struct bw_cli_history *h, const struct bw_project *p, const
 }
 
 int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
-                         const char *state_dir, struct bw_cli_history **out)
+                         const char *state_dir, struct bw_audit *audit, struct bw_cli_history **out)
 {
     *out = NULL;
     size_t logged = 0;
@@ -180,6 +220,7 @@ int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
     if (!h)
         return BW_ENOMEM;
     h->core = core;
+    h->audit = audit;
     const char **names = NULL;
     uint32_t *groups = NULL;
     uint8_t key[BW_STORE_KEY_LEN];
@@ -216,6 +257,11 @@ int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
         return rc;
     }
     bw_log(BW_LOG_INFO, BW_LOGC_STORE, "historian: %zu tags logged to %s", h->count, path);
+    struct bw_store_stats st;
+    bw_store_stats_get(h->store, &st);
+    if (st.lost_at_open)
+        record_loss(h, st.lost_at_open,
+                    "queued when the daemon stopped without flushing them (a crash)");
     *out = h;
     return BW_OK;
 }
@@ -226,13 +272,6 @@ void bw_cli_history_stop(struct bw_cli_history *h)
         return;
     h->stop = true;
     pthread_join(h->thread, NULL);
-    uint64_t lost = bw_core_sub_lost(h->sub);
-    struct bw_store_stats st;
-    bw_store_stats_get(h->store, &st);
-    if (lost || h->refused)
-        bw_log(BW_LOG_WARN, BW_LOGC_STORE,
-               "historian: %llu changes lost by its subscription, %llu samples refused by a full "
-               "queue",
-               (unsigned long long)lost, (unsigned long long)h->refused);
+    report_losses(h, bw_clock_realtime_us(), true);
     history_free(h);
 }

@@ -391,8 +391,10 @@ void bw_cli_driver_event(void *ctx, const struct bw_driver_event *ev);
 /* The daemon's historian (history.c): NULL *out when no tag is logged. */
 struct bw_cli_history;
 struct bw_project;
+struct bw_audit;
 BW_MUST_CHECK int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
-                                       const char *state_dir, struct bw_cli_history **out);
+                                       const char *state_dir, struct bw_audit *audit,
+                                       struct bw_cli_history **out);
 void bw_cli_history_stop(struct bw_cli_history *h);
 /* Stops the drivers only (the engine goes on). */
 void bw_cli_plant_stop_drivers(struct bw_cli_plant *plant);

@@ -338,7 +338,7 @@ static int serve(const struct serve_config *cfg)
         if (!rc && audit)
             bw_audit_set_integrity_hook(audit, bw_cli_plant_integrity_violated, plant);
         if (!rc)
-            rc = bw_cli_history_start(plant->core, project, cfg->state_dir, &history);
+            rc = bw_cli_history_start(plant->core, project, cfg->state_dir, audit, &history);
     }
     if (!rc) {
         struct bw_cli_control_config ccfg = {.audit = audit};

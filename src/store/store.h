@@ -162,14 +162,15 @@ struct bw_store_config {
 struct bw_store;
 
 struct bw_store_stats {
-    uint64_t appended; /* samples taken into the queue */
-    uint64_t refused;  /* samples the full queue refused */
-    uint64_t written;  /* samples durable in history.db */
-    uint64_t dropped;  /* samples out of order for their tag */
-    uint64_t batches;  /* flushes committed */
-    uint64_t chunks;   /* chunks closed */
-    uint64_t failures; /* flushes that failed (retried) */
-    uint64_t replayed; /* samples of unclosed chunks read back at open */
+    uint64_t appended;     /* samples taken into the queue */
+    uint64_t refused;      /* samples the full queue refused */
+    uint64_t written;      /* samples durable in history.db */
+    uint64_t dropped;      /* samples out of order for their tag */
+    uint64_t batches;      /* flushes committed */
+    uint64_t chunks;       /* chunks closed */
+    uint64_t failures;     /* flushes that failed (retried) */
+    uint64_t replayed;     /* samples of unclosed chunks read back at open */
+    uint64_t lost_at_open; /* samples queued before a crash that never reached the disk */
 };
 
 /* Opens (creating) the history, reads back the samples of chunks that

@@ -18,8 +18,12 @@
 #include "store/sqlite_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,7 +77,14 @@ struct bw_store {
     pthread_t thread;
     bool running;
 
+    /* Samples taken into the queue, ever, in a shared mapping of
+     * PATH-intake, so that after a crash the next open can tell how
+     * many never reached the disk (against meta 'done'). Under lock. */
+    uint64_t *intake;
+    int intake_fd;
+
     /* Writer thread only. */
+    uint64_t done_total; /* samples taken from the queue and dealt with */
     struct closing *closing;
     size_t closing_len, closing_cap;
     int64_t next_seq;
@@ -202,7 +213,30 @@ static int encode_batch(struct bw_store *st, const struct queued *q, size_t n, u
     return rc;
 }
 
-static int write_recent(struct bw_store *st, const struct queued *q, size_t n)
+static void put_u64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_u64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+/* Records how many queued samples have been dealt with (in the open
+ * transaction). */
+static int note_done(struct bw_store *st, uint64_t done)
+{
+    uint8_t b[8];
+    put_u64(b, done);
+    return sdb_meta_set_blob(&st->db, "done", b, sizeof(b));
+}
+
+static int write_recent(struct bw_store *st, const struct queued *q, size_t n, uint64_t done)
 {
     uint8_t *data = NULL;
     size_t len = 0;
@@ -222,6 +256,8 @@ static int write_recent(struct bw_store *st, const struct queued *q, size_t n)
         rc = sdb_recent_insert(&st->db, st->next_seq, t_min, t_max, data, len, st->last_mac, mac);
     if (!rc)
         rc = sdb_meta_set_blob(&st->db, "last_batch_mac", mac, MAC_LEN);
+    if (!rc)
+        rc = note_done(st, done);
     if (!rc)
         rc = sdb_commit(&st->db);
     if (rc)
@@ -287,8 +323,9 @@ static int process(struct bw_store *st, struct queued *q, size_t n)
     qsort(q, n, sizeof(*q), by_tag_then_time);
     size_t kept = drop_out_of_order(st, q, n);
     int rc = BW_OK;
+    uint64_t done = st->done_total + n;
     if (kept) {
-        rc = write_recent(st, q, kept);
+        rc = write_recent(st, q, kept, done);
         if (rc)
             return rc;
         int64_t seq = st->next_seq++;
@@ -296,7 +333,18 @@ static int process(struct bw_store *st, struct queued *q, size_t n)
             rc = take_sample(st, q[i].tag, &q[i].s, seq);
         if (rc)
             return rc;
+    } else if (n) {
+        rc = sdb_begin(&st->db);
+        if (!rc)
+            rc = note_done(st, done);
+        if (!rc)
+            rc = sdb_commit(&st->db);
+        if (rc) {
+            sdb_rollback(&st->db);
+            return rc;
+        }
     }
+    st->done_total = done;
     pthread_mutex_lock(&st->lock);
     st->stats.dropped += n - kept;
     st->stats.written += kept;
@@ -475,8 +523,48 @@ static int open_tags(struct bw_store *st, const struct bw_store_config *cfg)
     return rc;
 }
 
+/* Maps PATH-intake (8 bytes) and compares it with meta 'done': what
+ * the queue took but no batch recorded was lost (a crash). Then both
+ * start from the same count. */
+static int intake_open(struct bw_store *st, const char *db_path)
+{
+    char path[4200];
+    if (bw_snprintf(path, sizeof(path), "%s-intake", db_path) != BW_OK)
+        return BW_EINVAL;
+    st->intake_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (st->intake_fd < 0 || ftruncate(st->intake_fd, 8) != 0)
+        return BW_EIO;
+    void *m = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, st->intake_fd, 0);
+    if (m == MAP_FAILED)
+        return BW_EIO;
+    st->intake = m;
+    uint8_t b[8];
+    bool found = false;
+    int rc = sdb_meta_get_blob(&st->db, "done", b, sizeof(b), &found);
+    if (rc)
+        return rc;
+    uint64_t done = found ? get_u64(b) : 0, intake = *st->intake;
+    if (intake > done)
+        st->stats.lost_at_open = intake - done;
+    /* From here on, both count from the same point. */
+    *st->intake = 0;
+    st->done_total = 0;
+    rc = sdb_begin(&st->db);
+    if (!rc)
+        rc = note_done(st, 0);
+    if (!rc)
+        rc = sdb_commit(&st->db);
+    if (rc)
+        sdb_rollback(&st->db);
+    return rc;
+}
+
 static void store_free(struct bw_store *st)
 {
+    if (st->intake)
+        munmap(st->intake, 8);
+    if (st->intake_fd >= 0)
+        close(st->intake_fd);
     for (size_t i = 0; st->tags && i < st->tag_count; i++)
         bw_free(st->tags[i].open.samples);
     for (size_t k = 0; k < st->closing_len; k++)
@@ -511,6 +599,7 @@ int bw_store_open(const struct bw_store_config *cfg, struct bw_store **out)
     st->flush_ms = cfg->flush_ms ? cfg->flush_ms : DEFAULT_FLUSH_MS;
     st->flush_samples = cfg->flush_samples ? cfg->flush_samples : DEFAULT_FLUSH_SAMPLES;
     st->next_seq = 1;
+    st->intake_fd = -1;
     st->queue = bw_calloc(st->queue_cap, sizeof(*st->queue));
     st->spare = bw_calloc(st->queue_cap, sizeof(*st->spare));
     int rc = st->queue && st->spare ? BW_OK : BW_ENOMEM;
@@ -523,6 +612,8 @@ int bw_store_open(const struct bw_store_config *cfg, struct bw_store **out)
         rc = sdb_meta_get_blob(&st->db, "last_batch_mac", st->last_mac, MAC_LEN, &found);
     if (!rc)
         rc = replay_open(st);
+    if (!rc)
+        rc = intake_open(st, cfg->path);
     if (!rc && pthread_create(&st->thread, NULL, writer_main, st) != 0)
         rc = BW_EIO;
     if (rc) {
@@ -548,6 +639,7 @@ int bw_store_append(struct bw_store *st, uint32_t tag, const struct bw_sample *s
         st->first_at_us = bw_clock_monotonic_us();
     st->queue[st->queue_len++] = (struct queued){.tag = tag, .s = *s};
     st->appended_total++;
+    ++*st->intake;
     st->stats.appended++;
     if (st->queue_len == 1 || st->queue_len >= st->flush_samples)
         pthread_cond_signal(&st->work);
