@@ -157,13 +157,18 @@ struct bw_store_config {
      * and at this many samples (0: 10,000). */
     uint32_t flush_ms;
     uint32_t flush_samples;
+    /* When the queue is full, samples go to PATH-spool, at most this
+     * many bytes (24 a sample), and are written from there in order;
+     * 0: no spool. */
+    uint64_t spool_bytes;
 };
 
 struct bw_store;
 
 struct bw_store_stats {
     uint64_t appended;     /* samples taken into the queue */
-    uint64_t refused;      /* samples the full queue refused */
+    uint64_t refused;      /* samples the full queue (and spool) refused */
+    uint64_t spooled;      /* samples that went through the spool */
     uint64_t written;      /* samples durable in history.db */
     uint64_t dropped;      /* samples out of order for their tag */
     uint64_t batches;      /* flushes committed */
@@ -184,6 +189,9 @@ BW_MUST_CHECK int bw_store_append(struct bw_store *st, uint32_t tag, const struc
  * flush failed: BW_EIO). */
 BW_MUST_CHECK int bw_store_flush(struct bw_store *st);
 void bw_store_stats_get(struct bw_store *st, struct bw_store_stats *out);
+/* Holds the writer (true) until released (false): samples wait in the
+ * queue and then the spool. For maintenance and tests. */
+void bw_store_hold(struct bw_store *st, bool hold);
 /* Flushes, stops the writer and closes. Chunks still open stay in the
  * recent batches and are read back by the next open. */
 void bw_store_close(struct bw_store *st);

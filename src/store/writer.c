@@ -71,9 +71,17 @@ struct bw_store {
     pthread_cond_t work, done;
     struct queued *queue, *spare;
     size_t queue_len, queue_cap;
-    int64_t first_at_us; /* monotonic: when the oldest queued sample came */
-    uint64_t appended_total, durable_total;
+    int64_t first_at_us;                    /* monotonic: when the oldest queued sample came */
+    uint64_t appended_total, handled_total; /* queue and spool; handled: written or dropped */
     bool flush_wanted, stopping, failed;
+    bool held; /* bw_store_hold: the writer waits */
+
+    /* The spool (under lock): when the queue is full, samples go to the
+     * file, and keep going there until the writer has drained it, so
+     * that they are written in the order they came. */
+    int spool_fd; /* -1: no spool */
+    uint64_t spool_cap, spool_read, spool_end;
+    bool spooling;
     pthread_t thread;
     bool running;
 
@@ -360,6 +368,79 @@ static int process(struct bw_store *st, struct queued *q, size_t n)
     return rc;
 }
 
+/* ---- the spool --------------------------------------------------------- */
+
+/* One sample in the spool file: tag, time, value, quality, reason. */
+#define SPOOL_RECORD 24
+
+static void spool_pack(uint8_t *p, uint32_t tag, const struct bw_sample *s)
+{
+    memcpy(p, &tag, 4);
+    memcpy(p + 4, &s->ts_us, 8);
+    memcpy(p + 12, &s->value, 8);
+    p[20] = s->quality;
+    p[21] = s->reason;
+    p[22] = p[23] = 0;
+}
+
+static bool spool_unpack(const uint8_t *p, size_t tag_count, struct queued *out)
+{
+    memcpy(&out->tag, p, 4);
+    memcpy(&out->s.ts_us, p + 4, 8);
+    memcpy(&out->s.value, p + 12, 8);
+    out->s.quality = p[20];
+    out->s.reason = p[21];
+    return out->tag < tag_count && isfinite(out->s.value) && out->s.quality <= 2;
+}
+
+/* Under lock: appends one sample; false when the spool cannot take it. */
+static bool spool_put(struct bw_store *st, uint32_t tag, const struct bw_sample *s)
+{
+    if (st->spool_fd < 0 || st->spool_end + SPOOL_RECORD > st->spool_cap)
+        return false;
+    uint8_t rec[SPOOL_RECORD];
+    spool_pack(rec, tag, s);
+    if (pwrite(st->spool_fd, rec, sizeof(rec), (off_t)st->spool_end) != (ssize_t)sizeof(rec))
+        return false;
+    st->spool_end += SPOOL_RECORD;
+    st->spooling = true;
+    return true;
+}
+
+/* Under lock: reads up to flush_samples of the oldest spooled samples
+ * into out; *next is where the spool continues once they are written. */
+static size_t spool_take(struct bw_store *st, struct queued *out, uint64_t *next)
+{
+    uint64_t avail = (st->spool_end - st->spool_read) / SPOOL_RECORD;
+    size_t want = avail < st->flush_samples ? (size_t)avail : st->flush_samples;
+    uint8_t *buf = bw_malloc(want * SPOOL_RECORD + 1);
+    size_t n = 0;
+    if (buf && pread(st->spool_fd, buf, want * SPOOL_RECORD, (off_t)st->spool_read) ==
+                   (ssize_t)(want * SPOOL_RECORD)) {
+        for (size_t i = 0; i < want; i++)
+            if (spool_unpack(buf + i * SPOOL_RECORD, st->tag_count, &out[n]))
+                n++; /* a record that is not a sample of ours is skipped */
+    } else {
+        want = 0; /* tried again next time */
+    }
+    bw_free(buf);
+    *next = st->spool_read + want * SPOOL_RECORD;
+    return n;
+}
+
+/* Under lock: the spool up to next is written; an empty spool is cut
+ * back and samples go to the queue again. */
+static void spool_done(struct bw_store *st, uint64_t next)
+{
+    st->spool_read = next;
+    if (st->spool_read < st->spool_end)
+        return;
+    if (ftruncate(st->spool_fd, 0) != 0)
+        bw_log(BW_LOG_WARN, BW_LOGC_STORE, "history: the spool could not be emptied");
+    st->spool_read = st->spool_end = 0;
+    st->spooling = false;
+}
+
 /* ---- the thread ------------------------------------------------------- */
 
 static void deadline_in(struct timespec *ts, int64_t us)
@@ -375,8 +456,12 @@ static void *writer_main(void *arg)
     struct bw_store *st = arg;
     pthread_mutex_lock(&st->lock);
     for (;;) {
-        while (!st->stopping && !st->flush_wanted && st->queue_len < st->flush_samples) {
-            if (st->queue_len == 0) {
+        while (st->held ||
+               (!st->stopping && !st->flush_wanted && st->queue_len < st->flush_samples &&
+                !(st->spooling && st->queue_len == 0))) {
+            if (st->held && st->stopping)
+                break;
+            if (st->queue_len == 0 || st->held) {
                 pthread_cond_wait(&st->work, &st->lock);
                 continue;
             }
@@ -387,16 +472,24 @@ static void *writer_main(void *arg)
             deadline_in(&until, wait);
             pthread_cond_timedwait(&st->work, &st->lock, &until);
         }
-        if (st->queue_len == 0 && st->stopping)
+        if (st->queue_len == 0 && st->stopping && (!st->spooling || st->held))
             break;
         struct queued *batch = st->queue;
         size_t n = st->queue_len;
-        st->queue = st->spare;
-        st->spare = batch;
-        st->queue_len = 0;
-        bool wanted = st->flush_wanted;
+        bool from_spool = false;
+        uint64_t spool_at = 0;
+        if (n == 0 && st->spooling) {
+            /* The queue is empty: the spool's oldest records next. */
+            n = spool_take(st, st->spare, &spool_at);
+            batch = st->spare;
+            from_spool = true;
+        } else {
+            st->queue = st->spare;
+            st->spare = batch;
+            st->queue_len = 0;
+        }
+        bool wanted = st->flush_wanted && st->queue_len == 0 && !st->spooling;
         st->flush_wanted = false;
-        uint64_t target = st->appended_total;
         pthread_mutex_unlock(&st->lock);
 
         int rc = process(st, batch, n);
@@ -410,7 +503,11 @@ static void *writer_main(void *arg)
             bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "history: %zu samples could not be written: %s", n,
                    bw_strerror(rc));
         }
-        st->durable_total = target;
+        if (from_spool)
+            spool_done(st, spool_at);
+        st->handled_total += n;
+        if (st->handled_total >= st->appended_total && (st->spooling || st->queue_len))
+            st->flush_wanted = true; /* a waiting flush sees the rest through */
         pthread_cond_broadcast(&st->done);
     }
     pthread_mutex_unlock(&st->lock);
@@ -559,8 +656,31 @@ static int intake_open(struct bw_store *st, const char *db_path)
     return rc;
 }
 
+/* PATH-spool, kept across restarts: what it still holds is written
+ * first (samples already stored are dropped as out of order). */
+static int spool_open(struct bw_store *st, const char *db_path, uint64_t cap)
+{
+    char path[4200];
+    if (bw_snprintf(path, sizeof(path), "%s-spool", db_path) != BW_OK)
+        return BW_EINVAL;
+    st->spool_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (st->spool_fd < 0)
+        return BW_EIO;
+    off_t size = lseek(st->spool_fd, 0, SEEK_END);
+    if (size < 0)
+        return BW_EIO;
+    st->spool_cap = cap;
+    st->spool_end = (uint64_t)size / SPOOL_RECORD * SPOOL_RECORD;
+    st->spooling = st->spool_end > 0;
+    st->stats.spooled = st->spool_end / SPOOL_RECORD;
+    st->appended_total += st->stats.spooled; /* a flush waits for them */
+    return BW_OK;
+}
+
 static void store_free(struct bw_store *st)
 {
+    if (st->spool_fd >= 0)
+        close(st->spool_fd);
     if (st->intake)
         munmap(st->intake, 8);
     if (st->intake_fd >= 0)
@@ -600,6 +720,7 @@ int bw_store_open(const struct bw_store_config *cfg, struct bw_store **out)
     st->flush_samples = cfg->flush_samples ? cfg->flush_samples : DEFAULT_FLUSH_SAMPLES;
     st->next_seq = 1;
     st->intake_fd = -1;
+    st->spool_fd = -1;
     st->queue = bw_calloc(st->queue_cap, sizeof(*st->queue));
     st->spare = bw_calloc(st->queue_cap, sizeof(*st->spare));
     int rc = st->queue && st->spare ? BW_OK : BW_ENOMEM;
@@ -614,6 +735,8 @@ int bw_store_open(const struct bw_store_config *cfg, struct bw_store **out)
         rc = replay_open(st);
     if (!rc)
         rc = intake_open(st, cfg->path);
+    if (!rc && cfg->spool_bytes)
+        rc = spool_open(st, cfg->path, cfg->spool_bytes);
     if (!rc && pthread_create(&st->thread, NULL, writer_main, st) != 0)
         rc = BW_EIO;
     if (rc) {
@@ -630,10 +753,17 @@ int bw_store_append(struct bw_store *st, uint32_t tag, const struct bw_sample *s
     if (tag >= st->tag_count || !isfinite(s->value))
         return BW_EINVAL;
     pthread_mutex_lock(&st->lock);
-    if (st->queue_len == st->queue_cap) {
-        st->stats.refused++;
+    if (st->spooling || st->queue_len == st->queue_cap) {
+        bool spooled = spool_put(st, tag, s);
+        if (spooled) {
+            st->appended_total++;
+            st->stats.spooled++;
+        } else {
+            st->stats.refused++;
+        }
+        pthread_cond_signal(&st->work);
         pthread_mutex_unlock(&st->lock);
-        return BW_EFULL;
+        return spooled ? BW_OK : BW_EFULL;
     }
     if (st->queue_len == 0)
         st->first_at_us = bw_clock_monotonic_us();
@@ -653,11 +783,19 @@ int bw_store_flush(struct bw_store *st)
     uint64_t target = st->appended_total;
     st->flush_wanted = true;
     pthread_cond_signal(&st->work);
-    while (st->durable_total < target && !st->failed)
+    while (st->handled_total < target && !st->failed)
         pthread_cond_wait(&st->done, &st->lock);
     int rc = st->failed ? BW_EIO : BW_OK;
     pthread_mutex_unlock(&st->lock);
     return rc;
+}
+
+void bw_store_hold(struct bw_store *st, bool hold)
+{
+    pthread_mutex_lock(&st->lock);
+    st->held = hold;
+    pthread_cond_signal(&st->work);
+    pthread_mutex_unlock(&st->lock);
 }
 
 void bw_store_stats_get(struct bw_store *st, struct bw_store_stats *out)
