@@ -196,6 +196,13 @@ void bw_store_hold(struct bw_store *st, bool hold);
  * recent batches and are read back by the next open. */
 void bw_store_close(struct bw_store *st);
 
+/* ---- backup (backup.c) ----------------------------------------------- */
+
+/* Copies history.db at path into dest (created, mode 0600; it must not
+ * exist) as one consistent state while writing goes on. BW_EEXIST when
+ * dest exists, BW_EIO (dest removed). */
+BW_MUST_CHECK int bw_store_backup(const char *path, const char *dest);
+
 /* ---- reading (reader.c) ---------------------------------------------- */
 
 /* A read-only view of history.db, for queries with or without the

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* 2026-12-04T00:00:00Z */
@@ -368,6 +369,62 @@ static void test_spool_full_and_restart(void **state)
         assert_true(buf[i].value == (double)i);
 }
 
+struct writer_arg {
+    struct bw_store *st;
+    _Atomic bool stop;
+};
+
+static void *keep_writing(void *arg)
+{
+    struct writer_arg *w = arg;
+    for (int64_t i = 0; !w->stop; i++) {
+        struct bw_sample s = {.ts_us = DAY0 + i * 1000, .value = (double)i, .quality = 2};
+        while (bw_store_append(w->st, 2, &s) == BW_EFULL && !w->stop)
+            usleep(100);
+        if (i % 1000 == 0)
+            usleep(1000);
+    }
+    return NULL;
+}
+
+/* A copy taken while writing goes on opens and holds an unbroken prefix
+ * of what was written. */
+static void test_backup_while_writing(void **state)
+{
+    struct fixture *f = *state;
+    struct bw_store *st = open_store(f, 0);
+    struct writer_arg w = {.st = st};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, keep_writing, &w), 0);
+    usleep(300000);
+    char copy[128];
+    snprintf(copy, sizeof(copy), "%s/copy.db", f->dir);
+    assert_int_equal(bw_store_backup(f->path, copy), BW_OK);
+    assert_int_equal(bw_store_backup(f->path, copy), BW_EEXIST);
+    w.stop = true;
+    pthread_join(th, NULL);
+    bw_store_close(st);
+    struct stat sb;
+    assert_int_equal(stat(copy, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    struct bw_history *h = NULL;
+    assert_int_equal(bw_history_open(copy, &h), BW_OK);
+    struct bw_history_query q;
+    bw_history_query_init(&q);
+    snprintf(q.tag, sizeof(q.tag), "%s", names[2]);
+    q.from_us = DAY0;
+    q.to_us = DAY0 + 3600 * SEC;
+    q.limit = BW_HISTORY_MAX_LIMIT;
+    static struct bw_sample buf[BW_HISTORY_MAX_LIMIT];
+    struct collect c = {.s = buf, .cap = BW_HISTORY_MAX_LIMIT};
+    bool more = false;
+    assert_int_equal(bw_history_raw(h, &q, collect_sample, &c, &more), BW_OK);
+    bw_history_close(h);
+    assert_true(c.n > 0);
+    for (size_t i = 0; i < c.n && i < c.cap; i++)
+        assert_true(buf[i].value == (double)i);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_producers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_full_and_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_while_writing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
