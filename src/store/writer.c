@@ -506,8 +506,6 @@ static void *writer_main(void *arg)
         if (from_spool)
             spool_done(st, spool_at);
         st->handled_total += n;
-        if (st->handled_total >= st->appended_total && (st->spooling || st->queue_len))
-            st->flush_wanted = true; /* a waiting flush sees the rest through */
         pthread_cond_broadcast(&st->done);
     }
     pthread_mutex_unlock(&st->lock);
