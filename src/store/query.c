@@ -109,6 +109,9 @@ static int parse_time(const char *key, const char *s, size_t len, int64_t now_us
     }
     const char *why = NULL;
     int rc = bw_parse_utc_time(s, len, out, &why);
+    if (rc == BW_EMALFORMED && !(len >= 10 && s[4] == '-' && s[7] == '-'))
+        why = "not a time: give RFC 3339 UTC (2026-12-03T10:00:00Z), now, or now-N with s, m, h "
+              "or d";
     if (rc)
         return fail(err, errlen, rc, key, why, s, len);
     return BW_OK;

@@ -137,7 +137,8 @@ static int gather_range(struct bw_history *h, int64_t tag, int64_t from, int64_t
         g->s = NULL;
         return rc;
     }
-    qsort(g->s, g->n, sizeof(*g->s), by_time);
+    if (g->n > 1)
+        qsort(g->s, g->n, sizeof(*g->s), by_time);
     size_t k = 0;
     for (size_t i = 0; i < g->n; i++)
         if (k == 0 || g->s[i].ts_us != g->s[k - 1].ts_us)
@@ -249,6 +250,9 @@ int bw_history_trend(struct bw_history *h, const struct bw_history_query *q,
         /* Whole minutes, so the minute aggregates answer exactly. */
         width = (width + SDB_MINUTE_US - 1) / SDB_MINUTE_US * SDB_MINUTE_US;
         from = floor_to(from, SDB_MINUTE_US);
+        /* Moving the start back may leave the end short: widen. */
+        while (from + (int64_t)q->points * width < q->to_us)
+            width += SDB_MINUTE_US;
     }
     size_t count = (size_t)((q->to_us - from + width - 1) / width);
     if (count > q->points)

@@ -320,7 +320,7 @@ int sdb_recent_each(struct sdb *s, sdb_batch_fn fn, void *ctx)
     int rc = prepare(s, "SELECT seq, data FROM recent ORDER BY seq", &st);
     if (rc)
         return rc;
-    int r;
+    int r = SQLITE_DONE;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         const void *blob = sqlite3_column_blob(st, 1);
         int len = sqlite3_column_bytes(st, 1);
@@ -473,7 +473,7 @@ static int days_between(struct sdb *s, uint32_t grp, int64_t first, int64_t last
     sqlite3_bind_int64(st, 2, first);
     sqlite3_bind_int64(st, 3, last);
     size_t cap = 0;
-    int r;
+    int r = SQLITE_DONE;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         if (*count == cap) {
             size_t ncap = cap ? cap * 2 : 16;
@@ -528,7 +528,7 @@ int sdb_chunks_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int6
         sqlite3_bind_int64(st, 2, from - SDB_MINUTE_US);
         sqlite3_bind_int64(st, 3, to);
         sqlite3_bind_int64(st, 4, from);
-        int r;
+        int r = SQLITE_DONE;
         while (go && (r = sqlite3_step(st)) == SQLITE_ROW) {
             size_t n = 0;
             const void *blob = sqlite3_column_blob(st, 0);
@@ -572,7 +572,7 @@ int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int
         sqlite3_bind_int64(st, 1, tag);
         sqlite3_bind_int64(st, 2, from);
         sqlite3_bind_int64(st, 3, to);
-        int r;
+        int r = SQLITE_DONE;
         while (go && (r = sqlite3_step(st)) == SQLITE_ROW) {
             struct sdb_agg a = {
                 .mn = sqlite3_column_double(st, 1),
@@ -606,7 +606,7 @@ int sdb_groups_between(struct sdb *s, int64_t first_day, int64_t last_day, uint3
     sqlite3_bind_int64(st, 1, first_day);
     sqlite3_bind_int64(st, 2, last_day);
     size_t cap = 0;
-    int r;
+    int r = SQLITE_DONE;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         if (*count == cap) {
             size_t ncap = cap ? cap * 2 : 8;
@@ -655,7 +655,7 @@ int sdb_chunk_last_before(struct sdb *s, uint32_t grp, int64_t tag, int64_t sinc
             break;
         sqlite3_bind_int64(st, 1, tag);
         sqlite3_bind_int64(st, 2, before);
-        int r;
+        int r = SQLITE_DONE;
         while (!*found && (r = sqlite3_step(st)) == SQLITE_ROW) {
             size_t n = 0;
             const void *blob = sqlite3_column_blob(st, 0);
@@ -689,7 +689,7 @@ int sdb_recent_range(struct sdb *s, int64_t from, int64_t to, sdb_batch_fn fn, v
         return rc;
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
-    int r;
+    int r = SQLITE_DONE;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         const void *blob = sqlite3_column_blob(st, 1);
         int len = sqlite3_column_bytes(st, 1);

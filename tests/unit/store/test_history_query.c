@@ -78,7 +78,10 @@ static const struct bad bad_cases[] = {
     {"tag=a b&from=now-1h&to=now", BW_EINVAL, "tag: not a tag name: 'a b'"},
     {"tag=x&tag=y&from=now-1h&to=now", BW_EINVAL, "tag: given twice"},
     {"tag=x&from=yesterday&to=now", BW_EMALFORMED,
-     "from: not an RFC 3339 UTC time such as 2026-12-03T10:00:00Z: 'yesterday'"},
+     "from: not a time: give RFC 3339 UTC (2026-12-03T10:00:00Z), now, or now-N with s, m, h or "
+     "d: 'yesterday'"},
+    {"tag=x&from=2026-12-04 10:00:00Z&to=now", BW_EMALFORMED,
+     "from: not an RFC 3339 UTC time such as 2026-12-03T10:00:00Z: '2026-12-04 10:00:00Z'"},
     {"tag=x&from=now-1w&to=now", BW_EMALFORMED,
      "from: not a time: give RFC 3339 UTC (2026-12-03T10:00:00Z), now, or now-N with s, m, h or "
      "d: 'now-1w'"},
