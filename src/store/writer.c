@@ -33,6 +33,9 @@
 #define DEFAULT_FLUSH_SAMPLES 10000u
 /* A minute's chunk waits this long after the minute for late samples. */
 #define CLOSE_GRACE_US 5000000LL
+/* An open chunk keeps the recent batches from its first one on; at 10
+ * flushes a second this is two minutes of them. */
+#define MAX_HELD_BATCHES 1200
 #define MAC_LEN 32
 
 struct queued {
@@ -49,9 +52,10 @@ struct chunk {
 };
 
 struct wtag {
-    int64_t id;      /* in history.db */
-    uint32_t group;  /* log group */
-    int64_t last_ts; /* last sample taken (closed or open); INT64_MIN: none */
+    int64_t id;                /* in history.db */
+    uint32_t group;            /* log group */
+    int64_t last_ts;           /* last sample taken (closed or open); INT64_MIN: none */
+    int64_t last_seen_mono_us; /* monotonic time of its last sample */
     struct chunk open;
 };
 
@@ -96,6 +100,7 @@ struct bw_store {
     struct closing *closing;
     size_t closing_len, closing_cap;
     int64_t next_seq;
+    int64_t newest_ts; /* the latest sample time the writer has seen */
     uint8_t last_mac[MAC_LEN];
     struct bw_store_stats stats; /* under lock */
 };
@@ -160,6 +165,9 @@ static int take_sample(struct bw_store *st, uint32_t i, const struct bw_sample *
         t->open.first_seq = seq;
     }
     t->last_ts = s->ts_us;
+    t->last_seen_mono_us = bw_clock_monotonic_us();
+    if (s->ts_us > st->newest_ts)
+        st->newest_ts = s->ts_us;
     return chunk_push(&t->open, s);
 }
 
@@ -311,13 +319,23 @@ static int write_chunks(struct bw_store *st)
     return BW_OK;
 }
 
-/* Chunks whose minute is over (by the newest sample seen, and by the
- * clock) close. */
-static int close_finished(struct bw_store *st, int64_t now_us)
+/* A chunk closes when its minute is over: by the newest sample the
+ * writer has seen (the stream's own time, so that backfill and a spool
+ * being replayed fill their chunks), or, for a tag that has gone quiet,
+ * by the clock; and whatever happens once it holds back too many recent
+ * batches, since those cannot be deleted while it is open. */
+static int close_finished(struct bw_store *st, int64_t now_mono_us)
 {
     for (size_t i = 0; i < st->tag_count; i++) {
-        const struct chunk *c = &st->tags[i].open;
-        if (c->n && c->minute + SDB_MINUTE_US + CLOSE_GRACE_US <= now_us) {
+        const struct wtag *t = &st->tags[i];
+        const struct chunk *c = &t->open;
+        if (!c->n)
+            continue;
+        int64_t over = c->minute + SDB_MINUTE_US + CLOSE_GRACE_US;
+        bool done = over <= st->newest_ts ||
+                    now_mono_us - t->last_seen_mono_us >= SDB_MINUTE_US + CLOSE_GRACE_US ||
+                    st->next_seq - c->first_seq > MAX_HELD_BATCHES;
+        if (done) {
             int rc = close_open(st, (uint32_t)i);
             if (rc)
                 return rc;
@@ -358,7 +376,7 @@ static int process(struct bw_store *st, struct queued *q, size_t n)
     st->stats.written += kept;
     st->stats.batches += kept ? 1 : 0;
     pthread_mutex_unlock(&st->lock);
-    rc = close_finished(st, bw_clock_realtime_us());
+    rc = close_finished(st, bw_clock_monotonic_us());
     if (!rc && write_chunks(st) != BW_OK) {
         /* The batch itself is durable; the chunks try again next time. */
         pthread_mutex_lock(&st->lock);
@@ -492,7 +510,11 @@ static void *writer_main(void *arg)
         st->flush_wanted = false;
         pthread_mutex_unlock(&st->lock);
 
-        int rc = process(st, batch, n);
+        /* One transaction per flush_samples at most, in arrival order. */
+        int rc = BW_OK;
+        for (size_t off = 0; rc == BW_OK && off < n; off += st->flush_samples)
+            rc =
+                process(st, batch + off, n - off < st->flush_samples ? n - off : st->flush_samples);
         if (rc == BW_OK && wanted)
             rc = write_chunks(st);
 
@@ -717,6 +739,7 @@ int bw_store_open(const struct bw_store_config *cfg, struct bw_store **out)
     st->flush_ms = cfg->flush_ms ? cfg->flush_ms : DEFAULT_FLUSH_MS;
     st->flush_samples = cfg->flush_samples ? cfg->flush_samples : DEFAULT_FLUSH_SAMPLES;
     st->next_seq = 1;
+    st->newest_ts = INT64_MIN;
     st->intake_fd = -1;
     st->spool_fd = -1;
     st->queue = bw_calloc(st->queue_cap, sizeof(*st->queue));
