@@ -1,31 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * The historian's SQLite back-end: schema, tag ids, partitions, batches,
- * chunks and minute aggregates (sqlite_internal.h has the layout).
- * Partition table names are built from two integers only, never from
- * outside text. The connection's thread only.
+ * chunks and minute aggregates, and the MACs and seal that let
+ * `historian verify` (verify.c) find what was changed outside the
+ * historian (sqlite_internal.h has the layout). Partition table names
+ * are built from two integers only, never from outside text. The
+ * connection's thread only.
  */
 #include "store/sqlite_internal.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 5000
-#define MAC_LEN 32
+#define MAC_LEN SDB_MAC_LEN
+/* meta 'seal': oldest, newest, broken_us, recent_mac, tails_xor, MAC. */
+#define SEAL_BLOB_LEN (3 * 8 + 3 * MAC_LEN)
+/* meta 'retained_<grp>': day, MAC. */
+#define MARK_BLOB_LEN (8 + MAC_LEN)
 
 static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
-                                 "INSERT OR IGNORE INTO meta(key, value) VALUES('format', 1);"
+                                 "INSERT OR IGNORE INTO meta(key, value) VALUES('format', 2);"
                                  "CREATE TABLE IF NOT EXISTS tags("
-                                 " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+                                 " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+                                 " mac BLOB NOT NULL);"
                                  "CREATE TABLE IF NOT EXISTS recent("
                                  " seq INTEGER PRIMARY KEY, t_min INTEGER NOT NULL,"
-                                 " t_max INTEGER NOT NULL, data BLOB NOT NULL, mac BLOB NOT NULL);"
+                                 " t_max INTEGER NOT NULL, data BLOB NOT NULL,"
+                                 " prev_mac BLOB NOT NULL, mac BLOB NOT NULL);"
                                  "CREATE TABLE IF NOT EXISTS tails("
-                                 " tag INTEGER PRIMARY KEY, t1 INTEGER NOT NULL);"
+                                 " tag INTEGER PRIMARY KEY, t1 INTEGER NOT NULL,"
+                                 " grp INTEGER NOT NULL, mac BLOB NOT NULL);"
                                  "CREATE TABLE IF NOT EXISTS days("
-                                 " grp INTEGER NOT NULL, day INTEGER NOT NULL,"
+                                 " grp INTEGER NOT NULL, day INTEGER NOT NULL, mac BLOB NOT NULL,"
                                  " PRIMARY KEY(grp, day)) WITHOUT ROWID;";
+_Static_assert(SDB_FORMAT == 2, "schema_sql writes format 2");
 
 void sdb_agg_init(struct sdb_agg *a)
 {
@@ -66,76 +77,6 @@ static int prepare(struct sdb *s, const char *sql, sqlite3_stmt **out)
     return BW_EIO;
 }
 
-void sdb_close(struct sdb *s)
-{
-    sqlite3_finalize(s->tag_insert);
-    sqlite3_finalize(s->tag_find);
-    sqlite3_finalize(s->recent_insert);
-    sqlite3_finalize(s->recent_delete);
-    sqlite3_finalize(s->day_insert);
-    bw_crypto_mac_free(s->mac);
-    if (s->db)
-        sqlite3_close(s->db);
-    memset(s, 0, sizeof(*s));
-}
-
-int sdb_open(struct sdb *s, const char *path, bool read_only, const uint8_t *key, size_t key_len)
-{
-    memset(s, 0, sizeof(*s));
-    s->read_only = read_only;
-    int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "cannot open %s: %s", path,
-               s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        sdb_close(s);
-        return BW_EIO;
-    }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    int rc = exec(s, "PRAGMA trusted_schema=OFF;");
-    /* Batches are the unit of durability: a crash of the process loses
-     * no committed batch (the WAL is in the kernel's hands), a power
-     * failure at most the last ones; the writer syncs on close. */
-    if (!rc && !read_only)
-        rc = exec(s, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
-                     "PRAGMA synchronous=NORMAL;");
-    if (!rc && !read_only)
-        rc = exec(s, schema_sql);
-    if (!rc && read_only)
-        rc = exec(s, "PRAGMA query_only=ON;");
-    if (!rc && key)
-        rc = bw_crypto_mac_new(key, key_len, &s->mac);
-    if (!rc)
-        rc = prepare(s, "SELECT id FROM tags WHERE name = ?1", &s->tag_find);
-    if (!rc && !read_only)
-        rc = prepare(s, "INSERT INTO tags(name) VALUES(?1)", &s->tag_insert);
-    if (!rc && !read_only)
-        rc = prepare(s, "INSERT INTO recent(seq, t_min, t_max, data, mac) VALUES(?1,?2,?3,?4,?5)",
-                     &s->recent_insert);
-    if (!rc && !read_only)
-        rc = prepare(s, "DELETE FROM recent WHERE seq < ?1", &s->recent_delete);
-    if (!rc && !read_only)
-        rc = prepare(s, "INSERT OR IGNORE INTO days(grp, day) VALUES(?1, ?2)", &s->day_insert);
-    if (rc)
-        sdb_close(s);
-    return rc;
-}
-
-int sdb_begin(struct sdb *s)
-{
-    return exec(s, "BEGIN IMMEDIATE");
-}
-
-int sdb_commit(struct sdb *s)
-{
-    return exec(s, "COMMIT");
-}
-
-void sdb_rollback(struct sdb *s)
-{
-    if (!sqlite3_get_autocommit(s->db) && exec(s, "ROLLBACK") != BW_OK)
-        bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "history database: rollback failed");
-}
-
 static int step_done(struct sdb *s, sqlite3_stmt *st)
 {
     int r = sqlite3_step(st);
@@ -147,65 +88,21 @@ static int step_done(struct sdb *s, sqlite3_stmt *st)
     return BW_EIO;
 }
 
-int sdb_tag_id(struct sdb *s, const char *name, int64_t *id)
-{
-    sqlite3_bind_text(s->tag_find, 1, name, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s->tag_find);
-    if (r == SQLITE_ROW)
-        *id = sqlite3_column_int64(s->tag_find, 0);
-    sqlite3_reset(s->tag_find);
-    sqlite3_clear_bindings(s->tag_find);
-    if (r == SQLITE_ROW)
-        return BW_OK;
-    if (r != SQLITE_DONE)
-        return BW_EIO;
-    if (s->read_only)
-        return BW_ENOTFOUND;
-    sqlite3_bind_text(s->tag_insert, 1, name, -1, SQLITE_STATIC);
-    int rc = step_done(s, s->tag_insert);
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(s->db);
-    return rc;
-}
-
-/* c_<grp>_<day> and m_<grp>_<day>; day may be negative (before 1970). */
-static void table_name(char *out, size_t size, char kind, uint32_t grp, int64_t day)
-{
-    int n = snprintf(out, size, "%c_%u_%s%lld", kind, grp, day < 0 ? "n" : "",
-                     (long long)(day < 0 ? -day : day));
-    if (n < 0 || (size_t)n >= size)
-        out[0] = '\0';
-}
-
-int sdb_day_ensure(struct sdb *s, uint32_t grp, int64_t day)
-{
-    char c[48], m[48], sql[512];
-    table_name(c, sizeof(c), 'c', grp, day);
-    table_name(m, sizeof(m), 'm', grp, day);
-    int n = snprintf(sql, sizeof(sql),
-                     "CREATE TABLE IF NOT EXISTS %s(tag INTEGER NOT NULL, t0 INTEGER NOT NULL,"
-                     " t1 INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,"
-                     " mac BLOB NOT NULL, PRIMARY KEY(tag, t0)) WITHOUT ROWID;"
-                     "CREATE TABLE IF NOT EXISTS %s(tag INTEGER NOT NULL, t INTEGER NOT NULL,"
-                     " mn REAL, mx REAL, sm REAL, fi REAL, la REAL, ft INTEGER, lt INTEGER,"
-                     " n INTEGER NOT NULL, n_all INTEGER NOT NULL,"
-                     " PRIMARY KEY(tag, t)) WITHOUT ROWID;",
-                     c, m);
-    if (n < 0 || (size_t)n >= sizeof(sql) || !c[0] || !m[0])
-        return BW_EINVAL;
-    int rc = exec(s, sql);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(s->day_insert, 1, grp);
-    sqlite3_bind_int64(s->day_insert, 2, day);
-    return step_done(s, s->day_insert);
-}
+/* ---- MACs ------------------------------------------------------------- */
 
 static void put64(uint8_t *p, int64_t v)
 {
     uint64_t u = (uint64_t)v;
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(u >> (56 - 8 * i));
+}
+
+static int64_t get64(const uint8_t *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | p[i];
+    return (int64_t)u;
 }
 
 /* HMAC over a domain label, a few 64-bit fields, an optional 32-byte
@@ -232,20 +129,46 @@ static int mac_of(struct sdb *s, const char *label, const int64_t *fields, size_
     return rc;
 }
 
-int sdb_recent_insert(struct sdb *s, int64_t seq, int64_t t_min, int64_t t_max, const uint8_t *data,
-                      size_t len, const uint8_t prev_mac[32], uint8_t mac_out[32])
+int sdb_chunk_mac(struct sdb *s, uint32_t grp, int64_t day, int64_t tag, int64_t t0, int64_t t1,
+                  int64_t n, int64_t prev_t1, int64_t prev_grp, const uint8_t *data, size_t len,
+                  uint8_t out[MAC_LEN])
+{
+    int64_t f[] = {(int64_t)grp, day, tag, t0, t1, n, prev_t1, prev_grp};
+    return mac_of(s, "chunk", f, BW_ARRAY_LEN(f), NULL, data, len, out);
+}
+
+int sdb_batch_mac(struct sdb *s, int64_t seq, int64_t t_min, int64_t t_max,
+                  const uint8_t prev_mac[MAC_LEN], const uint8_t *data, size_t len,
+                  uint8_t out[MAC_LEN])
 {
     int64_t f[] = {seq, t_min, t_max};
-    int rc = mac_of(s, "batch", f, 3, prev_mac, data, len, mac_out);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(s->recent_insert, 1, seq);
-    sqlite3_bind_int64(s->recent_insert, 2, t_min);
-    sqlite3_bind_int64(s->recent_insert, 3, t_max);
-    sqlite3_bind_blob(s->recent_insert, 4, data, (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(s->recent_insert, 5, mac_out, MAC_LEN, SQLITE_STATIC);
-    return step_done(s, s->recent_insert);
+    return mac_of(s, "batch", f, BW_ARRAY_LEN(f), prev_mac, data, len, out);
 }
+
+int sdb_tag_mac(struct sdb *s, int64_t id, const char *name, size_t len, uint8_t out[MAC_LEN])
+{
+    return mac_of(s, "tag", &id, 1, NULL, (const uint8_t *)name, len, out);
+}
+
+int sdb_day_mac(struct sdb *s, int64_t grp, int64_t day, uint8_t out[MAC_LEN])
+{
+    int64_t f[] = {grp, day};
+    return mac_of(s, "day", f, BW_ARRAY_LEN(f), NULL, NULL, 0, out);
+}
+
+int sdb_tail_mac(struct sdb *s, int64_t tag, int64_t t1, int64_t grp, uint8_t out[MAC_LEN])
+{
+    int64_t f[] = {tag, t1, grp};
+    return mac_of(s, "tail", f, BW_ARRAY_LEN(f), NULL, NULL, 0, out);
+}
+
+static int seal_mac(struct sdb *s, const struct sdb_seal *x, uint8_t out[MAC_LEN])
+{
+    int64_t f[] = {x->recent_oldest, x->recent_newest, x->broken_us};
+    return mac_of(s, "seal", f, BW_ARRAY_LEN(f), x->recent_mac, x->tails_xor, MAC_LEN, out);
+}
+
+/* ---- meta ------------------------------------------------------------- */
 
 int sdb_meta_set_blob(struct sdb *s, const char *key, const void *data, size_t len)
 {
@@ -279,39 +202,388 @@ int sdb_meta_get_blob(struct sdb *s, const char *key, void *out, size_t len, boo
     return rc;
 }
 
-int sdb_tail_set(struct sdb *s, int64_t tag, int64_t t1)
+/* ---- the seal --------------------------------------------------------- */
+
+int sdb_seal_get(struct sdb *s, struct sdb_seal *out, enum sdb_seal_state *state)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s,
-                     "INSERT INTO tails(tag, t1) VALUES(?1, ?2) ON CONFLICT(tag) DO UPDATE"
-                     " SET t1 = max(t1, excluded.t1)",
-                     &st);
+    memset(out, 0, sizeof(*out));
+    *state = SDB_SEAL_MISSING;
+    uint8_t blob[SEAL_BLOB_LEN], mac[MAC_LEN];
+    bool found = false;
+    int rc = sdb_meta_get_blob(s, "seal", blob, sizeof(blob), &found);
+    if (rc || !found)
+        return rc;
+    out->recent_oldest = get64(blob);
+    out->recent_newest = get64(blob + 8);
+    out->broken_us = get64(blob + 16);
+    memcpy(out->recent_mac, blob + 24, MAC_LEN);
+    memcpy(out->tails_xor, blob + 24 + MAC_LEN, MAC_LEN);
+    rc = seal_mac(s, out, mac);
+    if (!rc)
+        *state =
+            bw_crypto_equal(mac, blob + 24 + 2 * MAC_LEN, MAC_LEN) ? SDB_SEAL_OK : SDB_SEAL_CHANGED;
+    return rc;
+}
+
+static int seal_put(struct sdb *s, const struct sdb_seal *x)
+{
+    uint8_t blob[SEAL_BLOB_LEN];
+    put64(blob, x->recent_oldest);
+    put64(blob + 8, x->recent_newest);
+    put64(blob + 16, x->broken_us);
+    memcpy(blob + 24, x->recent_mac, MAC_LEN);
+    memcpy(blob + 24 + MAC_LEN, x->tails_xor, MAC_LEN);
+    int rc = seal_mac(s, x, blob + 24 + 2 * MAC_LEN);
+    return rc ? rc : sdb_meta_set_blob(s, "seal", blob, sizeof(blob));
+}
+
+/* Something the seal vouches for is not what the historian wrote: the
+ * seal says so from now on, and is never rebuilt to hide it. */
+static void seal_break(struct sdb *s, const char *what)
+{
+    if (s->seal.broken_us)
+        return;
+    bw_log(BW_LOG_ERROR, BW_LOGC_STORE,
+           "history: %s was changed outside the historian; `bulwark historian verify` says what",
+           what);
+    s->seal.broken_us = bw_clock_realtime_us();
+    s->seal_dirty = true;
+}
+
+/* The seal for the writer to change (read once per transaction). */
+static int seal_load(struct sdb *s)
+{
+    if (s->seal_loaded)
+        return BW_OK;
+    enum sdb_seal_state state;
+    int rc = sdb_seal_get(s, &s->seal, &state);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, tag);
-    sqlite3_bind_int64(st, 2, t1);
-    rc = step_done(s, st);
+    s->seal_loaded = true;
+    s->seal_dirty = false;
+    if (state != SDB_SEAL_OK)
+        seal_break(s, "the seal of history.db");
+    return BW_OK;
+}
+
+/* The seal was changed: written at commit (at once outside a transaction). */
+static int seal_changed(struct sdb *s)
+{
+    s->seal_dirty = true;
+    if (s->in_tx)
+        return BW_OK;
+    s->seal_loaded = false;
+    s->seal_dirty = false;
+    return seal_put(s, &s->seal);
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+void sdb_close(struct sdb *s)
+{
+    sqlite3_finalize(s->tag_insert);
+    sqlite3_finalize(s->tag_find);
+    sqlite3_finalize(s->recent_insert);
+    sqlite3_finalize(s->recent_delete);
+    sqlite3_finalize(s->day_insert);
+    sqlite3_finalize(s->tail_find);
+    sqlite3_finalize(s->tail_put);
+    bw_crypto_mac_free(s->mac);
+    if (s->db)
+        sqlite3_close(s->db);
+    memset(s, 0, sizeof(*s));
+}
+
+static int check_format(struct sdb *s, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "SELECT value FROM meta WHERE key = 'format'", &st);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    int64_t format = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (format == SDB_FORMAT)
+        return BW_OK;
+    bw_log(BW_LOG_ERROR, BW_LOGC_STORE,
+           "%s: history format %" PRId64 "; this build reads format %d only (move the file aside)",
+           path, format, SDB_FORMAT);
+    return BW_EIO;
+}
+
+/* The tables, and for a new file its (empty) seal, in one transaction. */
+static int create_schema(struct sdb *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sdb_begin(s);
+    if (!rc)
+        rc = prepare(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", &st);
+    bool fresh = !rc && sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = exec(s, schema_sql);
+    if (!rc && fresh) {
+        memset(&s->seal, 0, sizeof(s->seal));
+        s->seal_loaded = s->seal_dirty = true;
+    }
+    if (!rc)
+        rc = sdb_commit(s);
+    if (rc)
+        sdb_rollback(s);
+    return rc;
+}
+
+int sdb_open(struct sdb *s, const char *path, bool read_only, const uint8_t *key, size_t key_len)
+{
+    memset(s, 0, sizeof(*s));
+    s->read_only = read_only;
+    if (!read_only && !key)
+        return BW_EINVAL;
+    int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "cannot open %s: %s", path,
+               s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sdb_close(s);
+        return BW_EIO;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    int rc = exec(s, "PRAGMA trusted_schema=OFF;");
+    if (!rc && key)
+        rc = bw_crypto_mac_new(key, key_len, &s->mac);
+    /* Batches are the unit of durability: a crash of the process loses
+     * no committed batch (the WAL is in the kernel's hands), a power
+     * failure at most the last ones; the writer syncs on close. */
+    if (!rc && !read_only)
+        rc = exec(s, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
+                     "PRAGMA synchronous=NORMAL;");
+    if (!rc && !read_only)
+        rc = create_schema(s);
+    if (!rc)
+        rc = check_format(s, path);
+    if (!rc && read_only)
+        rc = exec(s, "PRAGMA query_only=ON;");
+    if (!rc)
+        rc = prepare(s, "SELECT id FROM tags WHERE name = ?1", &s->tag_find);
+    if (!rc)
+        rc = prepare(s, "SELECT t1, grp, mac FROM tails WHERE tag = ?1", &s->tail_find);
+    if (!rc && !read_only)
+        rc = prepare(s, "INSERT INTO tags(name, mac) VALUES(?1, zeroblob(32))", &s->tag_insert);
+    if (!rc && !read_only)
+        rc = prepare(s,
+                     "INSERT INTO recent(seq, t_min, t_max, data, prev_mac, mac)"
+                     " VALUES(?1,?2,?3,?4,?5,?6)",
+                     &s->recent_insert);
+    if (!rc && !read_only)
+        rc = prepare(s, "DELETE FROM recent WHERE seq < ?1", &s->recent_delete);
+    if (!rc && !read_only)
+        rc = prepare(s, "INSERT OR IGNORE INTO days(grp, day, mac) VALUES(?1, ?2, ?3)",
+                     &s->day_insert);
+    if (!rc && !read_only)
+        rc = prepare(s,
+                     "INSERT INTO tails(tag, t1, grp, mac) VALUES(?1, ?2, ?3, ?4)"
+                     " ON CONFLICT(tag) DO UPDATE SET t1 = excluded.t1, grp = excluded.grp,"
+                     " mac = excluded.mac",
+                     &s->tail_put);
+    if (rc)
+        sdb_close(s);
+    return rc;
+}
+
+int sdb_begin(struct sdb *s)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    s->in_tx = rc == BW_OK;
+    s->seal_loaded = s->seal_dirty = false;
+    return rc;
+}
+
+int sdb_commit(struct sdb *s)
+{
+    int rc = s->seal_dirty ? seal_put(s, &s->seal) : BW_OK;
+    if (!rc)
+        rc = exec(s, "COMMIT");
+    if (!rc)
+        s->in_tx = s->seal_loaded = s->seal_dirty = false;
+    return rc;
+}
+
+void sdb_rollback(struct sdb *s)
+{
+    s->in_tx = s->seal_loaded = s->seal_dirty = false;
+    if (!sqlite3_get_autocommit(s->db) && exec(s, "ROLLBACK") != BW_OK)
+        bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "history database: rollback failed");
+}
+
+int sdb_tag_id(struct sdb *s, const char *name, int64_t *id)
+{
+    sqlite3_bind_text(s->tag_find, 1, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s->tag_find);
+    if (r == SQLITE_ROW)
+        *id = sqlite3_column_int64(s->tag_find, 0);
+    sqlite3_reset(s->tag_find);
+    sqlite3_clear_bindings(s->tag_find);
+    if (r == SQLITE_ROW)
+        return BW_OK;
+    if (r != SQLITE_DONE)
+        return BW_EIO;
+    if (s->read_only)
+        return BW_ENOTFOUND;
+    sqlite3_bind_text(s->tag_insert, 1, name, -1, SQLITE_STATIC);
+    int rc = step_done(s, s->tag_insert);
+    if (rc)
+        return rc;
+    /* The id is known once the row is in: its MAC follows. */
+    *id = sqlite3_last_insert_rowid(s->db);
+    uint8_t mac[MAC_LEN];
+    rc = sdb_tag_mac(s, *id, name, strlen(name), mac);
+    sqlite3_stmt *st = NULL;
+    if (!rc)
+        rc = prepare(s, "UPDATE tags SET mac = ?2 WHERE id = ?1", &st);
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, *id);
+        sqlite3_bind_blob(st, 2, mac, MAC_LEN, SQLITE_STATIC);
+        rc = step_done(s, st);
+    }
     sqlite3_finalize(st);
     return rc;
 }
 
-int sdb_tail_get(struct sdb *s, int64_t tag, int64_t *t1, bool *found)
+/* c_<grp>_<day> and m_<grp>_<day>; day may be negative (before 1970). */
+void sdb_table_name(char *out, size_t size, char kind, uint32_t grp, int64_t day)
 {
-    *found = false;
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "SELECT t1 FROM tails WHERE tag = ?1", &st);
+    int n = snprintf(out, size, "%c_%u_%s%" PRIu64, kind, grp, day < 0 ? "n" : "",
+                     day < 0 ? (uint64_t)0 - (uint64_t)day : (uint64_t)day);
+    if (n < 0 || (size_t)n >= size)
+        out[0] = '\0';
+}
+
+bool sdb_table_parse(const char *name, char *kind, uint32_t *grp, int64_t *day)
+{
+    if ((name[0] != 'c' && name[0] != 'm') || name[1] != '_')
+        return false;
+    const char *g = name + 2, *us = strchr(g, '_');
+    if (!us)
+        return false;
+    const char *d = us + 1;
+    bool neg = *d == 'n';
+    d += neg;
+    uint64_t gv = 0, dv = 0;
+    if (bw_parse_u64(g, (size_t)(us - g), UINT32_MAX, &gv) != BW_OK ||
+        bw_parse_u64(d, strlen(d), INT64_MAX, &dv) != BW_OK)
+        return false;
+    *kind = name[0];
+    *grp = (uint32_t)gv;
+    *day = neg ? -(int64_t)dv : (int64_t)dv;
+    /* Only the one spelling table_name writes (no leading zeros, no "n0"). */
+    char again[48];
+    sdb_table_name(again, sizeof(again), *kind, *grp, *day);
+    return strcmp(again, name) == 0;
+}
+
+int sdb_day_ensure(struct sdb *s, uint32_t grp, int64_t day)
+{
+    char c[48], m[48], sql[512];
+    sdb_table_name(c, sizeof(c), 'c', grp, day);
+    sdb_table_name(m, sizeof(m), 'm', grp, day);
+    int n = snprintf(sql, sizeof(sql),
+                     "CREATE TABLE IF NOT EXISTS %s(tag INTEGER NOT NULL, t0 INTEGER NOT NULL,"
+                     " t1 INTEGER NOT NULL, n INTEGER NOT NULL, prev_t1 INTEGER NOT NULL,"
+                     " prev_grp INTEGER NOT NULL, data BLOB NOT NULL, mac BLOB NOT NULL,"
+                     " PRIMARY KEY(tag, t0)) WITHOUT ROWID;"
+                     "CREATE TABLE IF NOT EXISTS %s(tag INTEGER NOT NULL, t INTEGER NOT NULL,"
+                     " mn REAL, mx REAL, sm REAL, fi REAL, la REAL, ft INTEGER, lt INTEGER,"
+                     " n INTEGER NOT NULL, n_all INTEGER NOT NULL,"
+                     " PRIMARY KEY(tag, t)) WITHOUT ROWID;",
+                     c, m);
+    if (n < 0 || (size_t)n >= sizeof(sql) || !c[0] || !m[0])
+        return BW_EINVAL;
+    uint8_t mac[MAC_LEN];
+    int rc = exec(s, sql);
+    if (!rc)
+        rc = sdb_day_mac(s, grp, day, mac);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, tag);
-    int r = sqlite3_step(st);
+    sqlite3_bind_int64(s->day_insert, 1, grp);
+    sqlite3_bind_int64(s->day_insert, 2, day);
+    sqlite3_bind_blob(s->day_insert, 3, mac, MAC_LEN, SQLITE_STATIC);
+    return step_done(s, s->day_insert);
+}
+
+int sdb_recent_insert(struct sdb *s, int64_t seq, int64_t t_min, int64_t t_max, const uint8_t *data,
+                      size_t len, const uint8_t prev_mac[32], uint8_t mac_out[32])
+{
+    int rc = sdb_batch_mac(s, seq, t_min, t_max, prev_mac, data, len, mac_out);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s->recent_insert, 1, seq);
+    sqlite3_bind_int64(s->recent_insert, 2, t_min);
+    sqlite3_bind_int64(s->recent_insert, 3, t_max);
+    sqlite3_bind_blob(s->recent_insert, 4, data, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(s->recent_insert, 5, prev_mac, MAC_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s->recent_insert, 6, mac_out, MAC_LEN, SQLITE_STATIC);
+    rc = step_done(s, s->recent_insert);
+    if (!rc)
+        rc = seal_load(s);
+    if (rc)
+        return rc;
+    /* The writer numbers on from the newest batch kept; a number that
+     * does not follow the seal means batches went missing meanwhile. */
+    if (s->seal.recent_newest != 0 && seq != s->seal.recent_newest + 1)
+        seal_break(s, "the recent batches");
+    if (s->seal.recent_newest == 0)
+        s->seal.recent_oldest = seq;
+    s->seal.recent_newest = seq;
+    memcpy(s->seal.recent_mac, mac_out, MAC_LEN);
+    return seal_changed(s);
+}
+
+/* The tails row of tag; *found false when none. */
+static int tail_read(struct sdb *s, int64_t tag, int64_t *t1, int64_t *grp, uint8_t mac[MAC_LEN],
+                     bool *found)
+{
+    *found = false;
+    sqlite3_bind_int64(s->tail_find, 1, tag);
+    int r = sqlite3_step(s->tail_find);
     if (r == SQLITE_ROW) {
-        *t1 = sqlite3_column_int64(st, 0);
+        *t1 = sqlite3_column_int64(s->tail_find, 0);
+        *grp = sqlite3_column_int64(s->tail_find, 1);
+        memset(mac, 0, MAC_LEN);
+        if (sqlite3_column_bytes(s->tail_find, 2) == MAC_LEN)
+            memcpy(mac, sqlite3_column_blob(s->tail_find, 2), MAC_LEN);
         *found = true;
-    } else if (r != SQLITE_DONE) {
-        rc = BW_EIO;
     }
-    sqlite3_finalize(st);
-    return rc;
+    sqlite3_reset(s->tail_find);
+    sqlite3_clear_bindings(s->tail_find);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? BW_OK : BW_EIO;
+}
+
+int sdb_tail_get(struct sdb *s, int64_t tag, int64_t *t1, bool *found)
+{
+    int64_t grp;
+    uint8_t mac[MAC_LEN];
+    return tail_read(s, tag, t1, &grp, mac, found);
+}
+
+/* The tag's newest closed chunk is now (t1, grp); old_mac: the MAC of
+ * the row it replaces (NULL: none). The seal's XOR follows. */
+static int tail_write(struct sdb *s, int64_t tag, int64_t t1, int64_t grp, const uint8_t *old_mac)
+{
+    uint8_t mac[MAC_LEN];
+    int rc = sdb_tail_mac(s, tag, t1, grp, mac);
+    if (!rc)
+        rc = seal_load(s);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s->tail_put, 1, tag);
+    sqlite3_bind_int64(s->tail_put, 2, t1);
+    sqlite3_bind_int64(s->tail_put, 3, grp);
+    sqlite3_bind_blob(s->tail_put, 4, mac, MAC_LEN, SQLITE_STATIC);
+    rc = step_done(s, s->tail_put);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < MAC_LEN; i++)
+        s->seal.tails_xor[i] ^= mac[i] ^ (old_mac ? old_mac[i] : 0);
+    return seal_changed(s);
 }
 
 int sdb_recent_each(struct sdb *s, sdb_batch_fn fn, void *ctx)
@@ -337,20 +609,65 @@ int sdb_recent_each(struct sdb *s, sdb_batch_fn fn, void *ctx)
 int sdb_recent_delete_before(struct sdb *s, int64_t seq)
 {
     sqlite3_bind_int64(s->recent_delete, 1, seq);
-    return step_done(s, s->recent_delete);
+    int rc = step_done(s, s->recent_delete);
+    if (!rc)
+        rc = seal_load(s);
+    if (rc || s->seal.recent_newest == 0 || seq <= s->seal.recent_oldest)
+        return rc;
+    /* From the seal, not from what the table holds: a batch deleted by
+     * someone else stays missing. */
+    if (seq > s->seal.recent_newest) {
+        s->seal.recent_oldest = s->seal.recent_newest = 0;
+        memset(s->seal.recent_mac, 0, MAC_LEN);
+    } else {
+        s->seal.recent_oldest = seq;
+    }
+    return seal_changed(s);
 }
+
+/* ---- retention marks --------------------------------------------------- */
+
+int sdb_retention_get(struct sdb *s, uint32_t grp, int64_t *first_day, bool *found, bool *valid)
+{
+    char key[32];
+    uint8_t blob[MARK_BLOB_LEN], mac[MAC_LEN];
+    *valid = false;
+    int rc = bw_snprintf(key, sizeof(key), "retained_%u", grp);
+    if (!rc)
+        rc = sdb_meta_get_blob(s, key, blob, sizeof(blob), found);
+    if (rc || !*found)
+        return rc;
+    *first_day = get64(blob);
+    int64_t f[] = {(int64_t)grp, *first_day};
+    rc = mac_of(s, "retain", f, BW_ARRAY_LEN(f), NULL, NULL, 0, mac);
+    if (!rc)
+        *valid = bw_crypto_equal(mac, blob + 8, MAC_LEN);
+    return rc;
+}
+
+int sdb_retention_mark(struct sdb *s, uint32_t grp, int64_t first_day)
+{
+    int64_t day = 0;
+    bool found = false, valid = false;
+    int rc = sdb_retention_get(s, grp, &day, &found, &valid);
+    if (rc || (found && valid && day >= first_day))
+        return rc;
+    char key[32];
+    uint8_t blob[MARK_BLOB_LEN];
+    int64_t f[] = {(int64_t)grp, first_day};
+    put64(blob, first_day);
+    rc = bw_snprintf(key, sizeof(key), "retained_%u", grp);
+    if (!rc)
+        rc = mac_of(s, "retain", f, BW_ARRAY_LEN(f), NULL, NULL, 0, blob + 8);
+    return rc ? rc : sdb_meta_set_blob(s, key, blob, sizeof(blob));
+}
+
+/* ---- chunks ------------------------------------------------------------ */
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-int sdb_chunk_mac(struct sdb *s, uint32_t grp, int64_t day, int64_t tag, int64_t t0, int64_t t1,
-                  int64_t n, const uint8_t *data, size_t len, uint8_t out[32])
-{
-    int64_t f[] = {(int64_t)grp, day, tag, t0, t1, n};
-    return mac_of(s, "chunk", f, 6, NULL, data, len, out);
 }
 
 static int agg_merge(struct sdb *s, const char *table, int64_t tag, int64_t minute,
@@ -401,6 +718,45 @@ static int agg_merge(struct sdb *s, const char *table, int64_t tag, int64_t minu
     return rc;
 }
 
+/* The chunk row itself, linked to (prev_t1, prev_grp). */
+static int chunk_row_insert(struct sdb *s, uint32_t grp, int64_t day, int64_t tag,
+                            const struct bw_sample *samples, size_t n, int64_t prev_t1,
+                            int64_t prev_grp)
+{
+    int64_t t0 = samples[0].ts_us, t1 = samples[n - 1].ts_us;
+    size_t cap = n * BW_CHUNK_SAMPLE_MAX + 16, len = 0;
+    uint8_t *data = bw_malloc(cap);
+    if (!data)
+        return BW_ENOMEM;
+    uint8_t mac[MAC_LEN];
+    int rc = bw_chunk_encode(samples, n, data, cap, &len);
+    if (!rc)
+        rc = sdb_chunk_mac(s, grp, day, tag, t0, t1, (int64_t)n, prev_t1, prev_grp, data, len, mac);
+    char table[48], sql[200];
+    sdb_table_name(table, sizeof(table), 'c', grp, day);
+    int w = snprintf(sql, sizeof(sql),
+                     "INSERT INTO %s(tag, t0, t1, n, prev_t1, prev_grp, data, mac)"
+                     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                     table);
+    sqlite3_stmt *st = NULL;
+    if (!rc)
+        rc = w > 0 && (size_t)w < sizeof(sql) ? prepare(s, sql, &st) : BW_EINVAL;
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, tag);
+        sqlite3_bind_int64(st, 2, t0);
+        sqlite3_bind_int64(st, 3, t1);
+        sqlite3_bind_int64(st, 4, (int64_t)n);
+        sqlite3_bind_int64(st, 5, prev_t1);
+        sqlite3_bind_int64(st, 6, prev_grp);
+        sqlite3_bind_blob(st, 7, data, (int)len, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 8, mac, MAC_LEN, SQLITE_STATIC);
+        rc = step_done(s, st);
+    }
+    sqlite3_finalize(st);
+    bw_free(data);
+    return rc;
+}
+
 int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_sample *samples,
                      size_t n)
 {
@@ -411,35 +767,26 @@ int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_s
     if (t1 >= minute + SDB_MINUTE_US)
         return BW_EINVAL; /* a chunk is one minute at most */
     int64_t day = floor_div(t0, SDB_DAY_US);
-    int rc = sdb_day_ensure(s, grp, day);
-    if (rc)
-        return rc;
-    size_t cap = n * BW_CHUNK_SAMPLE_MAX + 16, len = 0;
-    uint8_t *data = bw_malloc(cap);
-    if (!data)
-        return BW_ENOMEM;
-    uint8_t mac[MAC_LEN];
-    rc = bw_chunk_encode(samples, n, data, cap, &len);
-    if (!rc)
-        rc = sdb_chunk_mac(s, grp, day, tag, t0, t1, (int64_t)n, data, len, mac);
-    char table[48], sql[160];
-    table_name(table, sizeof(table), 'c', grp, day);
-    int w = snprintf(sql, sizeof(sql),
-                     "INSERT INTO %s(tag, t0, t1, n, data, mac) VALUES(?1,?2,?3,?4,?5,?6)", table);
-    sqlite3_stmt *st = NULL;
-    if (!rc)
-        rc = w > 0 && (size_t)w < sizeof(sql) ? prepare(s, sql, &st) : BW_EINVAL;
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, tag);
-        sqlite3_bind_int64(st, 2, t0);
-        sqlite3_bind_int64(st, 3, t1);
-        sqlite3_bind_int64(st, 4, (int64_t)n);
-        sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 6, mac, MAC_LEN, SQLITE_STATIC);
-        rc = step_done(s, st);
+    /* The chunk before it: the tag's tails row. */
+    int64_t prev_t1 = SDB_NO_PREV_T1, prev_grp = SDB_NO_PREV_GRP;
+    uint8_t old_mac[MAC_LEN], check[MAC_LEN];
+    bool had = false;
+    int rc = tail_read(s, tag, &prev_t1, &prev_grp, old_mac, &had);
+    if (!rc && had && t0 <= prev_t1)
+        rc = BW_EINVAL; /* the chain goes forward in time only */
+    if (!rc && had)
+        rc = sdb_tail_mac(s, tag, prev_t1, prev_grp, check);
+    if (!rc && had && !bw_crypto_equal(check, old_mac, MAC_LEN)) {
+        rc = seal_load(s);
+        if (!rc) {
+            seal_break(s, "a tag's tails row");
+            rc = seal_changed(s);
+        }
     }
-    sqlite3_finalize(st);
-    bw_free(data);
+    if (!rc)
+        rc = sdb_day_ensure(s, grp, day);
+    if (!rc)
+        rc = chunk_row_insert(s, grp, day, tag, samples, n, prev_t1, prev_grp);
     if (rc)
         return rc;
     struct sdb_agg a;
@@ -453,9 +800,10 @@ int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_s
         }
         sdb_agg_add(&a, &samples[i]);
     }
-    table_name(table, sizeof(table), 'm', grp, day);
+    char table[48];
+    sdb_table_name(table, sizeof(table), 'm', grp, day);
     rc = agg_merge(s, table, tag, minute, &a, ft, lt);
-    return rc ? rc : sdb_tail_set(s, tag, t1);
+    return rc ? rc : tail_write(s, tag, t1, grp, had ? old_mac : NULL);
 }
 
 /* The days of group grp that exist, from first to last, in order. */
@@ -513,7 +861,7 @@ int sdb_chunks_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int6
     bool go = true;
     for (size_t d = 0; !rc && go && d < nd; d++) {
         char table[48], sql[200];
-        table_name(table, sizeof(table), 'c', grp, days[d]);
+        sdb_table_name(table, sizeof(table), 'c', grp, days[d]);
         /* Chunks are one minute at most: one that starts a minute before
          * from may still hold samples of the range. */
         int w = snprintf(sql, sizeof(sql),
@@ -560,7 +908,7 @@ int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int
     bool go = true;
     for (size_t d = 0; !rc && go && d < nd; d++) {
         char table[48], sql[200];
-        table_name(table, sizeof(table), 'm', grp, days[d]);
+        sdb_table_name(table, sizeof(table), 'm', grp, days[d]);
         int w = snprintf(sql, sizeof(sql),
                          "SELECT t, mn, mx, sm, fi, la, n, n_all FROM %s"
                          " WHERE tag = ?1 AND t >= ?2 AND t < ?3 ORDER BY t",
@@ -646,7 +994,7 @@ int sdb_chunk_last_before(struct sdb *s, uint32_t grp, int64_t tag, int64_t sinc
     }
     for (size_t d = nd; !rc && !*found && d-- > 0;) {
         char table[48], sql[160];
-        table_name(table, sizeof(table), 'c', grp, days[d]);
+        sdb_table_name(table, sizeof(table), 'c', grp, days[d]);
         int w = snprintf(sql, sizeof(sql),
                          "SELECT data FROM %s WHERE tag = ?1 AND t0 < ?2 ORDER BY t0 DESC", table);
         sqlite3_stmt *st = NULL;

@@ -244,4 +244,44 @@ BW_MUST_CHECK int bw_history_trend(struct bw_history *h, const struct bw_history
 BW_MUST_CHECK int bw_history_latest_before(struct bw_history *h, const char *tag, int64_t before,
                                            int64_t horizon_us, struct bw_sample *out);
 
+/* ---- the integrity check (verify.c) ---------------------------------- */
+
+/* One thing found wrong. what is a sentence for people, naming the tag
+ * and the time range (RFC 3339 UTC) where it can, e.g. "tag T1.Level:
+ * samples between 2026-12-04T10:01:00Z and 2026-12-04T10:03:00Z are
+ * missing (a chunk was deleted)"; valid UTF-8, but text from the file
+ * (a tag name) in it is not otherwise escaped. tag is "" when no one
+ * tag is concerned. from_us is INT64_MIN and to_us INT64_MAX where the
+ * range is open or unknown. */
+struct bw_history_problem {
+    char what[256];
+    int64_t from_us, to_us;
+    char tag[BW_HISTORY_TAG_MAX + 1];
+};
+
+/* Receives each problem (borrowed for the call), in the order found. */
+typedef void (*bw_history_problem_fn)(void *ctx, const struct bw_history_problem *p);
+
+struct bw_history_verify_stats {
+    uint64_t chunks;     /* closed chunks checked */
+    uint64_t samples;    /* in those chunks, and in recent batches beyond them */
+    uint64_t batches;    /* recent batches checked */
+    uint64_t partitions; /* (group, day) partitions found */
+    uint64_t problems;   /* given to fn */
+};
+
+/* Checks history.db at path against the seals made under key (the
+ * historian's, bw_store_key_load): every tag, partition, chunk, minute
+ * aggregate and recent batch, and the chains between them, in one
+ * read-only snapshot (the daemon may be writing). Each changed, deleted
+ * or inserted sample or row found is given to fn (may be NULL), with
+ * the tag and time range where they can be told. BW_OK when the check
+ * ran to its end, whatever it found (count in out->problems); BW_EINVAL
+ * for no key; BW_EIO when the file cannot be opened or read as a
+ * history (a reason is logged); BW_ENOMEM. *out is filled either way.
+ * Any thread; opens its own connection. */
+BW_MUST_CHECK int bw_history_verify(const char *path, const uint8_t *key, size_t key_len,
+                                    bw_history_problem_fn fn, void *ctx,
+                                    struct bw_history_verify_stats *out);
+
 #endif
