@@ -77,6 +77,13 @@ static int prepare(struct sdb *s, const char *sql, sqlite3_stmt **out)
     return BW_EIO;
 }
 
+static void part_forget(struct sdb *s)
+{
+    sqlite3_finalize(s->part.chunk);
+    sqlite3_finalize(s->part.minute);
+    memset(&s->part, 0, sizeof(s->part));
+}
+
 static int step_done(struct sdb *s, sqlite3_stmt *st)
 {
     int r = sqlite3_step(st);
@@ -288,6 +295,7 @@ void sdb_close(struct sdb *s)
     sqlite3_finalize(s->day_insert);
     sqlite3_finalize(s->tail_find);
     sqlite3_finalize(s->tail_put);
+    part_forget(s);
     bw_crypto_mac_free(s->mac);
     if (s->db)
         sqlite3_close(s->db);
@@ -409,6 +417,7 @@ int sdb_commit(struct sdb *s)
 
 void sdb_rollback(struct sdb *s)
 {
+    part_forget(s);
     s->in_tx = s->seal_loaded = s->seal_dirty = false;
     if (!sqlite3_get_autocommit(s->db) && exec(s, "ROLLBACK") != BW_OK)
         bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "history database: rollback failed");
@@ -670,8 +679,7 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int agg_merge(struct sdb *s, const char *table, int64_t tag, int64_t minute,
-                     const struct sdb_agg *a, int64_t ft, int64_t lt)
+static int agg_prepare(struct sdb *s, const char *table, sqlite3_stmt **st)
 {
     char sql[1024];
     /* A second chunk of the same minute (a late sample) merges in. */
@@ -696,10 +704,12 @@ static int agg_merge(struct sdb *s, const char *table, int64_t tag, int64_t minu
                      table);
     if (n < 0 || (size_t)n >= sizeof(sql))
         return BW_EINVAL;
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s, sql, &st);
-    if (rc)
-        return rc;
+    return prepare(s, sql, st);
+}
+
+static int agg_merge(struct sdb *s, sqlite3_stmt *st, int64_t tag, int64_t minute,
+                     const struct sdb_agg *a, int64_t ft, int64_t lt)
+{
     sqlite3_bind_int64(st, 1, tag);
     sqlite3_bind_int64(st, 2, minute);
     if (a->n) {
@@ -713,9 +723,35 @@ static int agg_merge(struct sdb *s, const char *table, int64_t tag, int64_t minu
     }
     sqlite3_bind_int64(st, 10, a->n);
     sqlite3_bind_int64(st, 11, a->n_all);
-    rc = step_done(s, st);
-    sqlite3_finalize(st);
-    return rc;
+    return step_done(s, st);
+}
+
+/* The cached statements of partition (grp, day), making it if needed. */
+static int part_use(struct sdb *s, uint32_t grp, int64_t day)
+{
+    if (s->part.valid && s->part.grp == grp && s->part.day == day)
+        return BW_OK;
+    part_forget(s);
+    int rc = sdb_day_ensure(s, grp, day);
+    char table[48], sql[200];
+    sdb_table_name(table, sizeof(table), 'c', grp, day);
+    int w = snprintf(sql, sizeof(sql),
+                     "INSERT INTO %s(tag, t0, t1, n, prev_t1, prev_grp, data, mac)"
+                     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                     table);
+    if (!rc)
+        rc = w > 0 && (size_t)w < sizeof(sql) ? prepare(s, sql, &s->part.chunk) : BW_EINVAL;
+    sdb_table_name(table, sizeof(table), 'm', grp, day);
+    if (!rc)
+        rc = agg_prepare(s, table, &s->part.minute);
+    if (rc) {
+        part_forget(s);
+        return rc;
+    }
+    s->part.valid = true;
+    s->part.grp = grp;
+    s->part.day = day;
+    return BW_OK;
 }
 
 /* The chunk row itself, linked to (prev_t1, prev_grp). */
@@ -732,15 +768,7 @@ static int chunk_row_insert(struct sdb *s, uint32_t grp, int64_t day, int64_t ta
     int rc = bw_chunk_encode(samples, n, data, cap, &len);
     if (!rc)
         rc = sdb_chunk_mac(s, grp, day, tag, t0, t1, (int64_t)n, prev_t1, prev_grp, data, len, mac);
-    char table[48], sql[200];
-    sdb_table_name(table, sizeof(table), 'c', grp, day);
-    int w = snprintf(sql, sizeof(sql),
-                     "INSERT INTO %s(tag, t0, t1, n, prev_t1, prev_grp, data, mac)"
-                     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-                     table);
-    sqlite3_stmt *st = NULL;
-    if (!rc)
-        rc = w > 0 && (size_t)w < sizeof(sql) ? prepare(s, sql, &st) : BW_EINVAL;
+    sqlite3_stmt *st = s->part.chunk;
     if (!rc) {
         sqlite3_bind_int64(st, 1, tag);
         sqlite3_bind_int64(st, 2, t0);
@@ -752,7 +780,6 @@ static int chunk_row_insert(struct sdb *s, uint32_t grp, int64_t day, int64_t ta
         sqlite3_bind_blob(st, 8, mac, MAC_LEN, SQLITE_STATIC);
         rc = step_done(s, st);
     }
-    sqlite3_finalize(st);
     bw_free(data);
     return rc;
 }
@@ -784,7 +811,7 @@ int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_s
         }
     }
     if (!rc)
-        rc = sdb_day_ensure(s, grp, day);
+        rc = part_use(s, grp, day);
     if (!rc)
         rc = chunk_row_insert(s, grp, day, tag, samples, n, prev_t1, prev_grp);
     if (rc)
@@ -800,9 +827,7 @@ int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_s
         }
         sdb_agg_add(&a, &samples[i]);
     }
-    char table[48];
-    sdb_table_name(table, sizeof(table), 'm', grp, day);
-    rc = agg_merge(s, table, tag, minute, &a, ft, lt);
+    rc = agg_merge(s, s->part.minute, tag, minute, &a, ft, lt);
     return rc ? rc : tail_write(s, tag, t1, grp, had ? old_mac : NULL);
 }
 

@@ -70,6 +70,16 @@ struct sdb {
     bool read_only;
     sqlite3_stmt *tag_insert, *tag_find, *recent_insert, *recent_delete, *day_insert;
     sqlite3_stmt *tail_find, *tail_put;
+    /* The statements of the partition written last: a writer closes many
+     * chunks of one day in a row, and preparing them for each cost most
+     * of its time. Invalid after a rollback (it may have undone the
+     * tables) and when partitions are dropped. */
+    struct {
+        bool valid;
+        uint32_t grp;
+        int64_t day;
+        sqlite3_stmt *chunk, *minute;
+    } part;
     /* The seal as the open transaction changed it (written at commit). */
     bool in_tx, seal_loaded, seal_dirty;
     struct sdb_seal seal;
