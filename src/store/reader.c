@@ -246,13 +246,14 @@ int bw_history_trend(struct bw_history *h, const struct bw_history_query *q,
     int64_t width = (span + q->points - 1) / q->points;
     int64_t from = q->from_us;
     bool minutes = width >= SDB_MINUTE_US;
+    /* Whole hours or minutes, so the aggregates answer exactly. */
+    int64_t unit = width >= SDB_HOUR_US ? SDB_HOUR_US : SDB_MINUTE_US;
     if (minutes) {
-        /* Whole minutes, so the minute aggregates answer exactly. */
-        width = (width + SDB_MINUTE_US - 1) / SDB_MINUTE_US * SDB_MINUTE_US;
-        from = floor_to(from, SDB_MINUTE_US);
+        width = (width + unit - 1) / unit * unit;
+        from = floor_to(from, unit);
         /* Moving the start back may leave the end short: widen. */
         while (from + (int64_t)q->points * width < q->to_us)
-            width += SDB_MINUTE_US;
+            width += unit;
     }
     size_t count = (size_t)((q->to_us - from + width - 1) / width);
     if (count > q->points)
@@ -273,7 +274,9 @@ int bw_history_trend(struct bw_history *h, const struct bw_history_query *q,
         rc = sdb_groups_between(&h->db, floor_to(from, SDB_DAY_US) / SDB_DAY_US,
                                 floor_to(end - 1, SDB_DAY_US) / SDB_DAY_US, &groups, &ng);
         for (size_t i = 0; !rc && i < ng; i++)
-            rc = sdb_minutes_read(&h->db, groups[i], id, from, end, trend_minute, &t);
+            rc = unit == SDB_HOUR_US
+                     ? sdb_hours_read(&h->db, groups[i], id, from, end, trend_minute, &t)
+                     : sdb_minutes_read(&h->db, groups[i], id, from, end, trend_minute, &t);
         bw_free(groups);
         /* What is not yet in a closed chunk has no minute aggregate. */
         if (!rc)

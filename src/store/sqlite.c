@@ -81,6 +81,7 @@ static void part_forget(struct sdb *s)
 {
     sqlite3_finalize(s->part.chunk);
     sqlite3_finalize(s->part.minute);
+    sqlite3_finalize(s->part.hour);
     memset(&s->part, 0, sizeof(s->part));
 }
 
@@ -491,9 +492,10 @@ bool sdb_table_parse(const char *name, char *kind, uint32_t *grp, int64_t *day)
 
 int sdb_day_ensure(struct sdb *s, uint32_t grp, int64_t day)
 {
-    char c[48], m[48], sql[512];
+    char c[48], m[48], h[48], sql[768];
     sdb_table_name(c, sizeof(c), 'c', grp, day);
     sdb_table_name(m, sizeof(m), 'm', grp, day);
+    sdb_table_name(h, sizeof(h), 'h', grp, day);
     int n = snprintf(sql, sizeof(sql),
                      "CREATE TABLE IF NOT EXISTS %s(tag INTEGER NOT NULL, t0 INTEGER NOT NULL,"
                      " t1 INTEGER NOT NULL, n INTEGER NOT NULL, prev_t1 INTEGER NOT NULL,"
@@ -502,9 +504,13 @@ int sdb_day_ensure(struct sdb *s, uint32_t grp, int64_t day)
                      "CREATE TABLE IF NOT EXISTS %s(tag INTEGER NOT NULL, t INTEGER NOT NULL,"
                      " mn REAL, mx REAL, sm REAL, fi REAL, la REAL, ft INTEGER, lt INTEGER,"
                      " n INTEGER NOT NULL, n_all INTEGER NOT NULL,"
+                     " PRIMARY KEY(tag, t)) WITHOUT ROWID;"
+                     "CREATE TABLE IF NOT EXISTS %s(tag INTEGER NOT NULL, t INTEGER NOT NULL,"
+                     " mn REAL, mx REAL, sm REAL, fi REAL, la REAL, ft INTEGER, lt INTEGER,"
+                     " n INTEGER NOT NULL, n_all INTEGER NOT NULL,"
                      " PRIMARY KEY(tag, t)) WITHOUT ROWID;",
-                     c, m);
-    if (n < 0 || (size_t)n >= sizeof(sql) || !c[0] || !m[0])
+                     c, m, h);
+    if (n < 0 || (size_t)n >= sizeof(sql) || !c[0] || !m[0] || !h[0])
         return BW_EINVAL;
     uint8_t mac[MAC_LEN];
     int rc = exec(s, sql);
@@ -744,6 +750,9 @@ static int part_use(struct sdb *s, uint32_t grp, int64_t day)
     sdb_table_name(table, sizeof(table), 'm', grp, day);
     if (!rc)
         rc = agg_prepare(s, table, &s->part.minute);
+    sdb_table_name(table, sizeof(table), 'h', grp, day);
+    if (!rc)
+        rc = agg_prepare(s, table, &s->part.hour);
     if (rc) {
         part_forget(s);
         return rc;
@@ -828,6 +837,9 @@ int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_s
         sdb_agg_add(&a, &samples[i]);
     }
     rc = agg_merge(s, s->part.minute, tag, minute, &a, ft, lt);
+    /* A chunk is within one minute, so within one hour too. */
+    if (!rc)
+        rc = agg_merge(s, s->part.hour, tag, floor_div(t0, SDB_HOUR_US) * SDB_HOUR_US, &a, ft, lt);
     return rc ? rc : tail_write(s, tag, t1, grp, had ? old_mac : NULL);
 }
 
@@ -923,7 +935,7 @@ int sdb_chunks_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int6
     return rc;
 }
 
-int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int64_t to,
+static int aggs_read(struct sdb *s, char kind, uint32_t grp, int64_t tag, int64_t from, int64_t to,
                      sdb_agg_fn fn, void *ctx)
 {
     int64_t *days = NULL;
@@ -933,7 +945,7 @@ int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int
     bool go = true;
     for (size_t d = 0; !rc && go && d < nd; d++) {
         char table[48], sql[200];
-        sdb_table_name(table, sizeof(table), 'm', grp, days[d]);
+        sdb_table_name(table, sizeof(table), kind, grp, days[d]);
         int w = snprintf(sql, sizeof(sql),
                          "SELECT t, mn, mx, sm, fi, la, n, n_all FROM %s"
                          " WHERE tag = ?1 AND t >= ?2 AND t < ?3 ORDER BY t",
@@ -964,6 +976,18 @@ int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int
     }
     bw_free(days);
     return rc;
+}
+
+int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int64_t to,
+                     sdb_agg_fn fn, void *ctx)
+{
+    return aggs_read(s, 'm', grp, tag, from, to, fn, ctx);
+}
+
+int sdb_hours_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int64_t to,
+                   sdb_agg_fn fn, void *ctx)
+{
+    return aggs_read(s, 'h', grp, tag, from, to, fn, ctx);
 }
 
 int sdb_groups_between(struct sdb *s, int64_t first_day, int64_t last_day, uint32_t **out,
@@ -1074,4 +1098,9 @@ int sdb_recent_range(struct sdb *s, int64_t from, int64_t to, sdb_batch_fn fn, v
         rc = BW_EIO;
     sqlite3_finalize(st);
     return rc;
+}
+
+int sdb_vacuum(struct sdb *s)
+{
+    return exec(s, "PRAGMA incremental_vacuum;");
 }

@@ -42,6 +42,7 @@
 
 #define SDB_DAY_US 86400000000LL
 #define SDB_MINUTE_US 60000000LL
+#define SDB_HOUR_US 3600000000LL
 #define SDB_FORMAT 2
 #define SDB_MAC_LEN 32
 /* prev_t1 and prev_grp of a tag's first chunk. */
@@ -78,7 +79,7 @@ struct sdb {
         bool valid;
         uint32_t grp;
         int64_t day;
-        sqlite3_stmt *chunk, *minute;
+        sqlite3_stmt *chunk, *minute, *hour;
     } part;
     /* The seal as the open transaction changed it (written at commit). */
     bool in_tx, seal_loaded, seal_dirty;
@@ -104,6 +105,9 @@ BW_MUST_CHECK int sdb_open(struct sdb *s, const char *path, bool read_only, cons
 void sdb_close(struct sdb *s);
 
 /* A write transaction; the commit writes the seal when it changed. */
+/* Gives the free pages back to the file system (auto_vacuum is
+ * incremental); outside a transaction. */
+BW_MUST_CHECK int sdb_vacuum(struct sdb *s);
 BW_MUST_CHECK int sdb_begin(struct sdb *s);
 BW_MUST_CHECK int sdb_commit(struct sdb *s);
 void sdb_rollback(struct sdb *s);
@@ -199,6 +203,9 @@ BW_MUST_CHECK int sdb_recent_range(struct sdb *s, int64_t from, int64_t to, sdb_
 typedef bool (*sdb_agg_fn)(void *ctx, int64_t minute_us, const struct sdb_agg *a);
 BW_MUST_CHECK int sdb_minutes_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from,
                                    int64_t to, sdb_agg_fn fn, void *ctx);
+/* The same for the hour aggregates (h_<grp>_<day>, by hour start). */
+BW_MUST_CHECK int sdb_hours_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int64_t to,
+                                 sdb_agg_fn fn, void *ctx);
 
 /* ---- recent batches (batch.c) ----------------------------------------- */
 

@@ -229,11 +229,12 @@ struct bw_history_bucket {
     uint64_t count, count_all;
 };
 
-/* A trend of at most q->points buckets over [from, to). Buckets of a
- * minute or longer start on whole minutes and are whole minutes long
- * (the first may start before from, the last end after to), and are
- * answered from the minute aggregates (plus the samples not yet in a
- * closed chunk); shorter ones from raw samples, the last ending at to.
+/* A trend of at most q->points buckets over [from, to). Buckets of an
+ * hour or longer are whole hours, answered from the hour aggregates;
+ * buckets of a minute or longer whole minutes, from the minute
+ * aggregates (either may start before from and end after to), both
+ * with the samples not yet in a closed chunk; shorter ones come from
+ * raw samples, the last ending at to.
  * *n receives how many buckets were filled into out (room for
  * q->points); empty buckets are given with count_all 0. */
 BW_MUST_CHECK int bw_history_trend(struct bw_history *h, const struct bw_history_query *q,

@@ -839,6 +839,9 @@ void bw_store_close(struct bw_store *st)
         if (write_chunks(st) != BW_OK)
             bw_log(BW_LOG_WARN, BW_LOGC_STORE,
                    "history: closed chunks stay in the recent batches until the next start");
+        /* Give back the pages the deleted batches left. */
+        if (sdb_vacuum(&st->db) != BW_OK)
+            bw_log(BW_LOG_WARN, BW_LOGC_STORE, "history: free pages could not be given back");
     }
     store_free(st);
 }
