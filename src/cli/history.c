@@ -40,6 +40,8 @@ struct bw_cli_history {
     size_t core_count;
     pthread_t thread;
     _Atomic bool stop;
+    const char **group_names; /* borrowed from the project */
+    size_t group_count;
     uint64_t refused;          /* history thread only */
     uint64_t refused_recorded; /* of those, already in the audit trail */
     uint64_t lost_recorded;    /* subscription losses already recorded */
@@ -79,6 +81,53 @@ static void report_losses(struct bw_cli_history *h, int64_t now, bool final)
         record_loss(h, lost - h->lost_recorded, "the historian fell behind the engine");
         h->lost_recorded = lost;
     }
+}
+
+/* Capacity management's events, into the audit trail (writer thread). */
+static void on_store_event(void *ctx, const struct bw_store_event *ev)
+{
+    struct bw_cli_history *h = ctx;
+    const char *group = ev->group < h->group_count ? h->group_names[ev->group] : "?";
+    json_t *d = NULL;
+    uint32_t id = BW_AUDIT_EV_HISTORY_CAPACITY;
+    enum bw_audit_result result = BW_AUDIT_FAILURE;
+    switch (ev->kind) {
+    case BW_STORE_EV_PARTITION_DROPPED: {
+        char day[BW_TIME_TEXT_MAX];
+        bw_time_format_utc(ev->day * 86400000000LL, day);
+        id = BW_AUDIT_EV_HISTORY_PARTITION_DROPPED;
+        result = BW_AUDIT_SUCCESS;
+        d = json_pack("{s:s, s:s, s:s}", "group", group, "day", day, "reason", ev->reason);
+        bw_log(BW_LOG_INFO, BW_LOGC_STORE, "history: group %s: the day from %s dropped (%s)", group,
+               day, ev->reason);
+        break;
+    }
+    case BW_STORE_EV_CAPACITY:
+        d = json_pack("{s:s, s:i, s:I, s:I}", "group", group, "percent", (int)ev->percent, "bytes",
+                      (json_int_t)ev->bytes, "limit", (json_int_t)ev->limit);
+        bw_log(BW_LOG_WARN, BW_LOGC_STORE, "history: group %s is at %u%% of its size cap", group,
+               ev->percent);
+        break;
+    case BW_STORE_EV_LOW_SPACE:
+    case BW_STORE_EV_SPACE_RECOVERED:
+        result = ev->kind == BW_STORE_EV_LOW_SPACE ? BW_AUDIT_FAILURE : BW_AUDIT_SUCCESS;
+        d = json_pack("{s:s, s:I, s:I}", "space",
+                      ev->kind == BW_STORE_EV_LOW_SPACE ? "low" : "recovered", "free_bytes",
+                      (json_int_t)ev->bytes, "min_free_bytes", (json_int_t)ev->limit);
+        bw_log(ev->kind == BW_STORE_EV_LOW_SPACE ? BW_LOG_WARN : BW_LOG_INFO, BW_LOGC_STORE,
+               "history: free space of the file system %s",
+               ev->kind == BW_STORE_EV_LOW_SPACE ? "is low" : "recovered");
+        break;
+    }
+    if (!h->audit)
+        return;
+    struct bw_audit_event rec = {.id = id,
+                                 .result = result,
+                                 .source = {.kind = BW_AUDIT_SOURCE_PROCESS, .name = "historian"},
+                                 .details = d};
+    if (bw_audit_record(h->audit, &rec, NULL) != BW_OK)
+        bw_log(BW_LOG_WARN, BW_LOGC_AUDIT, "historian: an event could not be recorded");
+    json_decref(d);
 }
 
 static double value_of(const struct bw_tag_change *c)
@@ -157,6 +206,7 @@ static void history_free(struct bw_cli_history *h)
     bw_store_close(h->store);
     bw_free(h->tags);
     bw_free(h->by_core_id);
+    bw_free(h->group_names);
     bw_free(h);
 }
 
@@ -230,6 +280,20 @@ int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
         rc = bw_store_key_load(state_dir, true, key);
     if (!rc)
         rc = bw_snprintf(path, sizeof(path), "%s/history.db", state_dir);
+    struct bw_store_group_policy policies[64];
+    size_t ngroups = project->history.group_count < 64 ? project->history.group_count : 64;
+    h->group_names = bw_calloc(ngroups ? ngroups : 1, sizeof(*h->group_names));
+    if (!h->group_names)
+        rc = rc ? rc : BW_ENOMEM;
+    for (size_t g = 0; !rc && g < ngroups; g++) {
+        const struct bw_project_log_group *pg = &project->history.groups[g];
+        policies[g] = (struct bw_store_group_policy){
+            .retention_days = pg->retention_days,
+            .max_bytes = (uint64_t)pg->max_size_mb * 1024 * 1024,
+        };
+        h->group_names[g] = pg->name;
+    }
+    h->group_count = ngroups;
     if (!rc) {
         struct bw_store_config cfg = {
             .path = path,
@@ -237,6 +301,13 @@ int bw_cli_history_start(struct bw_core *core, const struct bw_project *project,
             .key_len = sizeof(key),
             .queue_samples = project->history.queue_samples,
             .spool_bytes = (uint64_t)project->history.spool_mb * 1024 * 1024,
+            .groups = policies,
+            .group_count = ngroups,
+            .warn_percent = project->history.warn_percent,
+            .warn_count = project->history.warn_count,
+            .min_free_bytes = (uint64_t)project->history.min_free_mb * 1024 * 1024,
+            .on_event = on_store_event,
+            .event_ctx = h,
             .tag_names = names,
             .tag_groups = groups,
             .tag_count = h->count,

@@ -1104,3 +1104,49 @@ int sdb_vacuum(struct sdb *s)
 {
     return exec(s, "PRAGMA incremental_vacuum;");
 }
+
+int sdb_partition_drop(struct sdb *s, uint32_t grp, int64_t day)
+{
+    char c[48], m[48], h[48], sql[256];
+    sdb_table_name(c, sizeof(c), 'c', grp, day);
+    sdb_table_name(m, sizeof(m), 'm', grp, day);
+    sdb_table_name(h, sizeof(h), 'h', grp, day);
+    int n = snprintf(sql, sizeof(sql),
+                     "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s;"
+                     "DELETE FROM days WHERE grp = %u AND day = %lld;",
+                     c, m, h, grp, (long long)day);
+    if (n < 0 || (size_t)n >= sizeof(sql) || !c[0] || !m[0] || !h[0])
+        return BW_EINVAL;
+    /* The cached statements may name the tables. */
+    part_forget(s);
+    int rc = exec(s, sql);
+    return rc ? rc : sdb_retention_mark(s, grp, day + 1);
+}
+
+int sdb_partitions_of(struct sdb *s, uint32_t grp, int64_t **days, size_t *count)
+{
+    return days_between(s, grp, INT64_MIN, INT64_MAX, days, count);
+}
+
+int sdb_partition_bytes(struct sdb *s, uint32_t grp, int64_t day, uint64_t *bytes)
+{
+    *bytes = 0;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        prepare(s, "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN (?1, ?2, ?3)", &st);
+    if (rc)
+        return rc;
+    char c[48], m[48], h[48];
+    sdb_table_name(c, sizeof(c), 'c', grp, day);
+    sdb_table_name(m, sizeof(m), 'm', grp, day);
+    sdb_table_name(h, sizeof(h), 'h', grp, day);
+    sqlite3_bind_text(st, 1, c, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, m, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, h, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *bytes = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = BW_EIO;
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -169,6 +169,14 @@ BW_MUST_CHECK int sdb_seal_get(struct sdb *s, struct sdb_seal *out, enum sdb_sea
  * a tag's chain may start after them. Only raises the mark. Call in the
  * transaction that drops the partitions (nothing calls it yet). */
 BW_MUST_CHECK int sdb_retention_mark(struct sdb *s, uint32_t grp, int64_t first_day);
+/* Drops partition (grp, day) - its chunks and aggregates - and marks
+ * the days before the next one as retained on purpose. In a write
+ * transaction. */
+BW_MUST_CHECK int sdb_partition_drop(struct sdb *s, uint32_t grp, int64_t day);
+/* The days of group grp's partitions, oldest first (free *days). */
+BW_MUST_CHECK int sdb_partitions_of(struct sdb *s, uint32_t grp, int64_t **days, size_t *count);
+/* Bytes on disk of a partition's tables (pages, from dbstat). */
+BW_MUST_CHECK int sdb_partition_bytes(struct sdb *s, uint32_t grp, int64_t day, uint64_t *bytes);
 /* The mark of group grp: *found false when none, *valid false when its
  * MAC does not hold (*first_day then unusable). */
 BW_MUST_CHECK int sdb_retention_get(struct sdb *s, uint32_t grp, int64_t *first_day, bool *found,

@@ -142,6 +142,32 @@ BW_MUST_CHECK int bw_store_key_load(const char *state_dir, bool create,
 
 /* ---- the historian (writer.c, reader.c) ------------------------------ */
 
+/* A log group's limits. */
+struct bw_store_group_policy {
+    uint32_t retention_days; /* days kept, today included; 0: no limit */
+    uint64_t max_bytes;      /* size cap of its partitions; 0: none */
+};
+
+/* What capacity management reports (for the audit trail). */
+enum bw_store_event_kind {
+    BW_STORE_EV_PARTITION_DROPPED = 0, /* group, day, reason (retention, size cap) */
+    BW_STORE_EV_CAPACITY,              /* group passed a threshold: percent of limit */
+    BW_STORE_EV_LOW_SPACE,             /* the file system has less than limit free */
+    BW_STORE_EV_SPACE_RECOVERED,       /* it has enough again */
+};
+
+struct bw_store_event {
+    enum bw_store_event_kind kind;
+    uint32_t group;
+    int64_t day; /* UTC days since 1970-01-01 */
+    unsigned percent;
+    uint64_t bytes, limit;
+    const char *reason;
+};
+
+/* Called on the writer's thread; must not block for long. */
+typedef void (*bw_store_event_fn)(void *ctx, const struct bw_store_event *ev);
+
 /* What the historian is given at open. Tag index i of bw_store_append is
  * tag_names[i]; its log group is tag_groups[i]. Strings and arrays are
  * borrowed for the call. */
@@ -161,6 +187,21 @@ struct bw_store_config {
      * many bytes (24 a sample), and are written from there in order;
      * 0: no spool. */
     uint64_t spool_bytes;
+    /* Capacity: the groups' limits (index = tag_groups value; at most
+     * 64), warning thresholds in percent of a cap (increasing, at most
+     * 4), the free space to keep, and how often to check (0: every
+     * minute). */
+    const struct bw_store_group_policy *groups;
+    size_t group_count;
+    const uint8_t *warn_percent;
+    size_t warn_count;
+    uint64_t min_free_bytes;
+    uint32_t capacity_period_ms;
+    bw_store_event_fn on_event;
+    void *event_ctx;
+    /* The wall clock, UTC us (tests give a synthetic one); NULL: the
+     * system's. */
+    int64_t (*clock_us)(void);
 };
 
 struct bw_store;
@@ -192,6 +233,8 @@ void bw_store_stats_get(struct bw_store *st, struct bw_store_stats *out);
 /* Holds the writer (true) until released (false): samples wait in the
  * queue and then the spool. For maintenance and tests. */
 void bw_store_hold(struct bw_store *st, bool hold);
+/* Runs the capacity check now (after what is queued) and waits for it. */
+BW_MUST_CHECK int bw_store_maintain(struct bw_store *st);
 /* Flushes, stops the writer and closes. Chunks still open stay in the
  * recent batches and are read back by the next open. */
 void bw_store_close(struct bw_store *st);

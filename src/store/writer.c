@@ -15,7 +15,7 @@
  * memory is dropped before the disk has it. At open, the recent batches
  * are read back into the open chunks.
  */
-#include "store/sqlite_internal.h"
+#include "store/capacity.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +79,9 @@ struct bw_store {
     uint64_t appended_total, handled_total; /* queue and spool; handled: written or dropped */
     bool flush_wanted, stopping, failed;
     bool held; /* bw_store_hold: the writer waits */
+    bool maintain_wanted;
+    uint64_t maintained; /* capacity checks done */
+    int maintain_rc;
 
     /* The spool (under lock): when the queue is full, samples go to the
      * file, and keep going there until the writer has drained it, so
@@ -96,6 +99,10 @@ struct bw_store {
     int intake_fd;
 
     /* Writer thread only. */
+    struct store_capacity capacity;
+    int64_t (*clock_us)(void);
+    uint32_t capacity_period_ms;
+    int64_t next_capacity_mono_us;
     uint64_t done_total; /* samples taken from the queue and dealt with */
     struct closing *closing;
     size_t closing_len, closing_cap;
@@ -475,8 +482,8 @@ static void *writer_main(void *arg)
     pthread_mutex_lock(&st->lock);
     for (;;) {
         while (st->held ||
-               (!st->stopping && !st->flush_wanted && st->queue_len < st->flush_samples &&
-                !(st->spooling && st->queue_len == 0))) {
+               (!st->stopping && !st->flush_wanted && !st->maintain_wanted &&
+                st->queue_len < st->flush_samples && !(st->spooling && st->queue_len == 0))) {
             if (st->held && st->stopping)
                 break;
             if (st->queue_len == 0 || st->held) {
@@ -528,6 +535,20 @@ static void *writer_main(void *arg)
         if (from_spool)
             spool_done(st, spool_at);
         st->handled_total += n;
+        bool maintain = st->maintain_wanted || bw_clock_monotonic_us() >= st->next_capacity_mono_us;
+        if (maintain) {
+            st->maintain_wanted = false;
+            pthread_mutex_unlock(&st->lock);
+            int mrc = store_capacity_check(&st->db, &st->capacity, st->clock_us());
+            pthread_mutex_lock(&st->lock);
+            st->next_capacity_mono_us =
+                bw_clock_monotonic_us() + (int64_t)st->capacity_period_ms * 1000;
+            st->maintain_rc = mrc;
+            st->maintained++;
+            if (mrc)
+                bw_log(BW_LOG_ERROR, BW_LOGC_STORE, "history: the capacity check failed: %s",
+                       bw_strerror(mrc));
+        }
         pthread_cond_broadcast(&st->done);
     }
     pthread_mutex_unlock(&st->lock);
@@ -697,6 +718,25 @@ static int spool_open(struct bw_store *st, const char *db_path, uint64_t cap)
     return BW_OK;
 }
 
+static void capacity_setup(struct store_capacity *c, const struct bw_store_config *cfg)
+{
+    c->group_count = cfg->group_count < STORE_MAX_GROUPS ? cfg->group_count : STORE_MAX_GROUPS;
+    for (size_t i = 0; cfg->groups && i < c->group_count; i++)
+        c->groups[i] = cfg->groups[i];
+    c->warn_count = cfg->warn_count < STORE_MAX_WARN ? cfg->warn_count : STORE_MAX_WARN;
+    for (size_t i = 0; cfg->warn_percent && i < c->warn_count; i++)
+        c->warn_percent[i] = cfg->warn_percent[i];
+    c->min_free_bytes = cfg->min_free_bytes;
+    c->on_event = cfg->on_event;
+    c->event_ctx = cfg->event_ctx;
+    bw_strlcpy(c->dir, cfg->path, sizeof(c->dir));
+    char *slash = strrchr(c->dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        bw_strlcpy(c->dir, ".", sizeof(c->dir));
+}
+
 static void store_free(struct bw_store *st)
 {
     if (st->spool_fd >= 0)
@@ -736,6 +776,10 @@ int bw_store_open(const struct bw_store_config *cfg, struct bw_store **out)
     pthread_cond_init(&st->done, &ca);
     pthread_condattr_destroy(&ca);
     st->queue_cap = cfg->queue_samples ? cfg->queue_samples : DEFAULT_QUEUE;
+    st->clock_us = cfg->clock_us ? cfg->clock_us : bw_clock_realtime_us;
+    st->capacity_period_ms = cfg->capacity_period_ms ? cfg->capacity_period_ms : 60000;
+    st->next_capacity_mono_us = bw_clock_monotonic_us() + (int64_t)st->capacity_period_ms * 1000;
+    capacity_setup(&st->capacity, cfg);
     st->flush_ms = cfg->flush_ms ? cfg->flush_ms : DEFAULT_FLUSH_MS;
     st->flush_samples = cfg->flush_samples ? cfg->flush_samples : DEFAULT_FLUSH_SAMPLES;
     st->next_seq = 1;
@@ -807,6 +851,19 @@ int bw_store_flush(struct bw_store *st)
     while (st->handled_total < target && !st->failed)
         pthread_cond_wait(&st->done, &st->lock);
     int rc = st->failed ? BW_EIO : BW_OK;
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+int bw_store_maintain(struct bw_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    uint64_t before = st->maintained;
+    st->maintain_wanted = true;
+    pthread_cond_signal(&st->work);
+    while (st->maintained == before && !st->failed)
+        pthread_cond_wait(&st->done, &st->lock);
+    int rc = st->failed ? BW_EIO : st->maintain_rc;
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
