@@ -72,7 +72,15 @@ struct stream {
     struct sdb_agg acc;
 };
 
+/* A (tag, hour) whose minute aggregate was reported: its hour is not
+ * reported again. */
+struct bad_hour {
+    int64_t tag, hour;
+};
+
 struct verify {
+    struct bad_hour *bad_hours;
+    size_t bad_count, bad_cap;
     struct sdb db;
     bw_history_problem_fn fn;
     void *ctx;
@@ -414,16 +422,40 @@ static int load_partitions(struct verify *v)
 
 /* ---- minute aggregates ------------------------------------------------- */
 
+static void note_bad_hour(struct verify *v, int64_t tag, int64_t minute)
+{
+    int64_t hour = floor_div(minute, SDB_HOUR_US) * SDB_HOUR_US;
+    if (v->bad_count == v->bad_cap) {
+        size_t cap = v->bad_cap ? v->bad_cap * 2 : 16;
+        struct bad_hour *grown = bw_realloc(v->bad_hours, cap * sizeof(*grown));
+        if (!grown)
+            return; /* then the hour is reported too */
+        v->bad_hours = grown;
+        v->bad_cap = cap;
+    }
+    v->bad_hours[v->bad_count++] = (struct bad_hour){tag, hour};
+}
+
+static bool hour_was_bad(const struct verify *v, int64_t tag, int64_t hour)
+{
+    for (size_t i = 0; i < v->bad_count; i++)
+        if (v->bad_hours[i].tag == tag && v->bad_hours[i].hour == hour)
+            return true;
+    return false;
+}
+
 static int agg_orphan(struct verify *v, struct stream *s)
 {
     struct vtag *t;
     int64_t minute = sqlite3_column_int64(s->m, 1);
     int rc = tag_get(v, sqlite3_column_int64(s->m, 0), &t);
     char a[BW_TIME_TEXT_MAX];
-    if (!rc)
+    if (!rc) {
         problem(v, t, minute, plus(minute, SDB_MINUTE_US),
                 "the minute aggregate at %s does not match its samples (it has none)",
                 when(minute, a));
+        note_bad_hour(v, sqlite3_column_int64(s->m, 0), minute);
+    }
     return rc;
 }
 
@@ -466,11 +498,13 @@ static int agg_finish(struct verify *v, struct stream *s)
                  sqlite3_column_int64(s->m, 1) == s->acc_minute;
     struct vtag *t;
     char a[BW_TIME_TEXT_MAX];
-    if (!rc && !s->acc_bad && (!found || !agg_equal(s)) && !(rc = tag_get(v, s->acc_tag, &t)))
+    if (!rc && !s->acc_bad && (!found || !agg_equal(s)) && !(rc = tag_get(v, s->acc_tag, &t))) {
         problem(v, t, s->acc_minute, plus(s->acc_minute, SDB_MINUTE_US),
                 found ? "the minute aggregate at %s does not match its samples"
                       : "the minute aggregate at %s is missing",
                 when(s->acc_minute, a));
+        note_bad_hour(v, s->acc_tag, s->acc_minute);
+    }
     if (!rc && found)
         rc = step(v, s->m, &s->m_row);
     return rc;
@@ -915,6 +949,141 @@ static int check_recent(struct verify *v)
 
 /* ---- the whole check ---------------------------------------------------- */
 
+/* ---- hour aggregates -------------------------------------------------- */
+
+struct hour_acc {
+    int64_t tag, hour;
+    double mn, mx, sm, fi, la;
+    int64_t ft, lt, n, n_all;
+    bool any;
+};
+
+static bool hour_matches(const struct hour_acc *a, sqlite3_stmt *h)
+{
+    if (sqlite3_column_int64(h, 9) != a->n || sqlite3_column_int64(h, 10) != a->n_all)
+        return false;
+    if (a->n == 0)
+        return true;
+    double sm = sqlite3_column_double(h, 4);
+    return sqlite3_column_double(h, 2) == a->mn && sqlite3_column_double(h, 3) == a->mx &&
+           fabs(sm - a->sm) <= 1e-9 * (fabs(sm) + fabs(a->sm)) + 1e-12 &&
+           sqlite3_column_double(h, 5) == a->fi && sqlite3_column_double(h, 6) == a->la &&
+           sqlite3_column_int64(h, 7) == a->ft && sqlite3_column_int64(h, 8) == a->lt;
+}
+
+enum hour_problem { HOUR_INSERTED, HOUR_CHANGED, HOUR_MISSING };
+
+static void hour_report(struct verify *v, int64_t tag, int64_t hour, enum hour_problem what)
+{
+    struct vtag *t = NULL;
+    char a[BW_TIME_TEXT_MAX];
+    if (hour_was_bad(v, tag, hour) || tag_get(v, tag, &t) != BW_OK)
+        return;
+    when(hour, a);
+    if (what == HOUR_INSERTED)
+        problem(v, t, hour, hour + SDB_HOUR_US,
+                "the hour aggregate at %s has no minutes (it was inserted)", a);
+    else if (what == HOUR_CHANGED)
+        problem(v, t, hour, hour + SDB_HOUR_US,
+                "the hour aggregate at %s does not match its minutes", a);
+    else
+        problem(v, t, hour, hour + SDB_HOUR_US, "the hour aggregate at %s is missing", a);
+}
+
+/* The hour rows of one partition against its minute rows (which the
+ * chunk walk checked against the samples), merged by (tag, hour). */
+static int check_hours_of(struct verify *v, const struct part *p)
+{
+    char m[48], h[48], sql[256];
+    sdb_table_name(m, sizeof(m), 'm', p->grp, p->day);
+    sdb_table_name(h, sizeof(h), 'h', p->grp, p->day);
+    sqlite3_stmt *ms = NULL, *hs = NULL;
+    int rc = bw_snprintf(sql, sizeof(sql),
+                         "SELECT tag, t, mn, mx, sm, fi, la, ft, lt, n, n_all FROM %s"
+                         " ORDER BY tag, t",
+                         m);
+    if (!rc)
+        rc = prepare(v, sql, &ms);
+    if (!rc)
+        rc = bw_snprintf(sql, sizeof(sql),
+                         "SELECT tag, t, mn, mx, sm, fi, la, ft, lt, n, n_all FROM %s"
+                         " ORDER BY tag, t",
+                         h);
+    if (!rc && sqlite3_prepare_v2(v->db.db, sql, -1, &hs, NULL) != SQLITE_OK) {
+        /* A partition without hour tables (made before they existed). */
+        sqlite3_finalize(ms);
+        return BW_OK;
+    }
+    bool mrow = false, hrow = false;
+    if (!rc)
+        rc = step(v, ms, &mrow);
+    if (!rc)
+        rc = step(v, hs, &hrow);
+    struct hour_acc a = {0};
+    while (!rc && (mrow || a.any)) {
+        int64_t tag = mrow ? sqlite3_column_int64(ms, 0) : 0;
+        int64_t hour = mrow ? floor_div(sqlite3_column_int64(ms, 1), SDB_HOUR_US) * SDB_HOUR_US : 0;
+        if (a.any && (!mrow || tag != a.tag || hour != a.hour)) {
+            /* The accumulated hour is complete: find its row. */
+            while (
+                !rc && hrow &&
+                (sqlite3_column_int64(hs, 0) < a.tag ||
+                 (sqlite3_column_int64(hs, 0) == a.tag && sqlite3_column_int64(hs, 1) < a.hour))) {
+                hour_report(v, sqlite3_column_int64(hs, 0), sqlite3_column_int64(hs, 1),
+                            HOUR_INSERTED);
+                rc = step(v, hs, &hrow);
+            }
+            bool found = !rc && hrow && sqlite3_column_int64(hs, 0) == a.tag &&
+                         sqlite3_column_int64(hs, 1) == a.hour;
+            if (!rc && (!found || !hour_matches(&a, hs)))
+                hour_report(v, a.tag, a.hour, found ? HOUR_CHANGED : HOUR_MISSING);
+            if (!rc && found)
+                rc = step(v, hs, &hrow);
+            a.any = false;
+        }
+        if (rc || !mrow)
+            continue;
+        int64_t n = sqlite3_column_int64(ms, 9);
+        if (!a.any) {
+            a = (struct hour_acc){.tag = tag, .hour = hour, .any = true};
+        }
+        a.n_all += sqlite3_column_int64(ms, 10);
+        if (n > 0) {
+            double mn = sqlite3_column_double(ms, 2), mx = sqlite3_column_double(ms, 3);
+            if (a.n == 0) {
+                a.mn = mn;
+                a.mx = mx;
+                a.fi = sqlite3_column_double(ms, 5);
+                a.ft = sqlite3_column_int64(ms, 7);
+            } else {
+                a.mn = fmin(a.mn, mn);
+                a.mx = fmax(a.mx, mx);
+            }
+            a.sm += sqlite3_column_double(ms, 4);
+            a.la = sqlite3_column_double(ms, 6);
+            a.lt = sqlite3_column_int64(ms, 8);
+            a.n += n;
+        }
+        rc = step(v, ms, &mrow);
+    }
+    while (!rc && hrow) {
+        hour_report(v, sqlite3_column_int64(hs, 0), sqlite3_column_int64(hs, 1), HOUR_INSERTED);
+        rc = step(v, hs, &hrow);
+    }
+    sqlite3_finalize(ms);
+    sqlite3_finalize(hs);
+    return rc;
+}
+
+static int check_hours(struct verify *v)
+{
+    int rc = BW_OK;
+    for (size_t i = 0; !rc && i < v->nparts; i++)
+        if (v->parts[i].m)
+            rc = check_hours_of(v, &v->parts[i]);
+    return rc;
+}
+
 static int verify_all(struct verify *v)
 {
     uint8_t xor [SDB_MAC_LEN];
@@ -930,6 +1099,8 @@ static int verify_all(struct verify *v)
         rc = load_partitions(v);
     if (!rc)
         rc = walk_chunks(v);
+    if (!rc)
+        rc = check_hours(v);
     if (!rc)
         rc = check_tails(v, xor);
     if (!rc)
@@ -957,6 +1128,7 @@ int bw_history_verify(const char *path, const uint8_t *key, size_t key_len,
     }
     bw_free(v.tags);
     bw_free(v.parts);
+    bw_free(v.bad_hours);
     bw_free(v.marks);
     bw_free(v.buf);
     return rc;

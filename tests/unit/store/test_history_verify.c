@@ -530,6 +530,8 @@ static void test_erase_a_tags_whole_history(void **state)
         ctable(t, 'c', 1, f->day_a), (long long)id, ctable(u, 'c', 1, f->day_b), (long long)id);
     sql(f, "DELETE FROM %s WHERE tag = %lld; DELETE FROM %s WHERE tag = %lld;",
         ctable(t, 'm', 1, f->day_a), (long long)id, ctable(u, 'm', 1, f->day_b), (long long)id);
+    sql(f, "DELETE FROM %s WHERE tag = %lld; DELETE FROM %s WHERE tag = %lld;",
+        ctable(t, 'h', 1, f->day_a), (long long)id, ctable(u, 'h', 1, f->day_b), (long long)id);
     sql(f, "DELETE FROM tails WHERE tag = %lld", (long long)id);
     run_verify(f);
     expect(f, NULL, "do not match the seal", NULL, NULL);
@@ -649,9 +651,26 @@ static void test_only_recent_batches(void **state)
     assert_int_equal(f->stats.samples, 1);
 }
 
+/* An hour aggregate edited, inserted or deleted is named by its hour. */
+static void test_edit_an_hour_aggregate(void **state)
+{
+    struct fixture *f = *state;
+    char t[48];
+    int64_t id = tag_id(f, "V1.Open");
+    sql(f, "UPDATE %s SET mx = mx + 1 WHERE tag = %lld", ctable(t, 'h', 1, f->day_a),
+        (long long)id);
+    run_verify(f);
+    expect(f, "V1.Open", "the hour aggregate at", "does not match its minutes", NULL);
+    expect_count(f, 1);
+    sql(f, "DELETE FROM %s WHERE tag = %lld", ctable(t, 'h', 1, f->day_a), (long long)id);
+    run_verify(f);
+    expect(f, "V1.Open", "the hour aggregate at", "is missing", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_edit_an_hour_aggregate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_untouched_verifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_only_recent_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_a_value, setup, teardown),
