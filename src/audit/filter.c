@@ -14,46 +14,7 @@
 #include <string.h>
 
 #define QUERY_MAX 4096
-#define ECHO_MAX 32
 #define USER_MAX (sizeof(((struct bw_audit_filter *)0)->user) - 1)
-
-/* ---- error text --------------------------------------------------------- */
-
-/* Writes at most ECHO_MAX bytes of s into out (which holds ECHO_MAX + 4),
- * each byte that is not printable ASCII, and the quote and backslash,
- * as '?', with "..." when s was longer. */
-static void echo_sanitized(const char *s, size_t len, char out[ECHO_MAX + 4])
-{
-    size_t n = len > ECHO_MAX ? ECHO_MAX : len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = c >= 0x20 && c < 0x7f && c != '\'' && c != '\\' ? (char)c : '?';
-    }
-    if (len > ECHO_MAX) {
-        memcpy(out + n, "...", 4);
-        return;
-    }
-    out[n] = '\0';
-}
-
-/* "<key>: <why>" and, when echo is not NULL, ": '<echo>'". key is one of
- * ours or already sanitized. Returns rc. */
-static int fail(char *err, size_t errlen, int rc, const char *key, const char *why,
-                const char *echo, size_t echo_len)
-{
-    if (!err || errlen == 0)
-        return rc;
-    char shown[ECHO_MAX + 4];
-    int f;
-    if (echo) {
-        echo_sanitized(echo, echo_len, shown);
-        f = bw_snprintf(err, errlen, "%s: %s: '%s'", key, why, shown);
-    } else {
-        f = bw_snprintf(err, errlen, "%s: %s", key, why);
-    }
-    (void)f; /* a short err buffer keeps the beginning, which says what */
-    return rc;
-}
 
 /* ---- timestamps --------------------------------------------------------- */
 
@@ -64,7 +25,7 @@ static int parse_time(const char *key, const char *s, size_t len, int64_t *out, 
     const char *why = NULL;
     int rc = bw_parse_utc_time(s, len, out, &why);
     if (rc)
-        return fail(err, errlen, rc, key, why, s, len);
+        return bw_param_error(err, errlen, rc, key, why, s, len);
     return BW_OK;
 }
 
@@ -94,7 +55,8 @@ static int parse_names(const char *key, const char *what, name_fn name_of, unsig
         const char *item = s + start;
         size_t n = i - start;
         if (n == 0)
-            return fail(err, errlen, BW_EMALFORMED, key, "empty name in the list", s, len);
+            return bw_param_error(err, errlen, BW_EMALFORMED, key, "empty name in the list", s,
+                                  len);
         unsigned found = 0;
         for (unsigned v = 1; v <= max && !found; v++) {
             const char *name = name_of(v);
@@ -102,7 +64,7 @@ static int parse_names(const char *key, const char *what, name_fn name_of, unsig
                 found = v;
         }
         if (!found)
-            return fail(err, errlen, BW_EMALFORMED, key, what, item, n);
+            return bw_param_error(err, errlen, BW_EMALFORMED, key, what, item, n);
         m |= (uint32_t)1 << found;
         start = i + 1;
     }
@@ -123,16 +85,18 @@ static int parse_events(const char *s, size_t len, struct bw_audit_filter *f, ch
         size_t n = i - start;
         start = i + 1;
         if (n == 0)
-            return fail(err, errlen, BW_EMALFORMED, "event", "empty ID in the list", s, len);
+            return bw_param_error(err, errlen, BW_EMALFORMED, "event", "empty ID in the list", s,
+                                  len);
         if (++items > BW_AUDIT_FILTER_MAX_EVENTS)
-            return fail(err, errlen, BW_ERANGE, "event", "more than 16 event IDs", NULL, 0);
+            return bw_param_error(err, errlen, BW_ERANGE, "event", "more than 16 event IDs", NULL,
+                                  0);
         uint64_t id;
         int rc = bw_parse_u64(item, n, UINT32_MAX, &id);
         if (rc == BW_EMALFORMED)
-            return fail(err, errlen, rc, "event", "not an event ID", item, n);
+            return bw_param_error(err, errlen, rc, "event", "not an event ID", item, n);
         if (rc || !bw_audit_event_lookup((uint32_t)id))
-            return fail(err, errlen, BW_ERANGE, "event", "not in the catalogue of event IDs", item,
-                        n);
+            return bw_param_error(err, errlen, BW_ERANGE, "event",
+                                  "not in the catalogue of event IDs", item, n);
         bool seen = false;
         for (size_t k = 0; k < count; k++)
             seen = seen || ids[k] == (uint32_t)id;
@@ -164,11 +128,12 @@ static int parse_user(const char *s, size_t len, struct bw_audit_filter *f, char
                       size_t errlen)
 {
     if (len > USER_MAX)
-        return fail(err, errlen, BW_ERANGE, "user", "longer than 128 bytes", s, len);
+        return bw_param_error(err, errlen, BW_ERANGE, "user", "longer than 128 bytes", s, len);
     if (!bw_utf8_valid(s, len))
-        return fail(err, errlen, BW_EMALFORMED, "user", "not valid UTF-8", s, len);
+        return bw_param_error(err, errlen, BW_EMALFORMED, "user", "not valid UTF-8", s, len);
     if (has_control(s, len))
-        return fail(err, errlen, BW_EMALFORMED, "user", "holds a control character", s, len);
+        return bw_param_error(err, errlen, BW_EMALFORMED, "user", "holds a control character", s,
+                              len);
     memcpy(f->user, s, len);
     f->user[len] = '\0';
     return BW_OK;
@@ -195,7 +160,8 @@ static int set_time(struct bw_audit_filter *f, bool is_from, const char *value, 
     /* Checked whichever of the two comes second. */
     int64_t from = is_from ? t : f->from_us, to = is_from ? f->to_us : t;
     if (from >= to)
-        return fail(err, errlen, BW_ERANGE, key, "'from' must be earlier than 'to'", NULL, 0);
+        return bw_param_error(err, errlen, BW_ERANGE, key, "'from' must be earlier than 'to'", NULL,
+                              0);
     if (is_from)
         f->from_us = t;
     else
@@ -209,12 +175,12 @@ static int set_number(struct bw_audit_filter *f, bool is_limit, const char *valu
     uint64_t v;
     int rc = bw_parse_u64(value, len, is_limit ? BW_AUDIT_QUERY_MAX_LIMIT : UINT64_MAX, &v);
     if (rc == BW_EMALFORMED)
-        return fail(err, errlen, rc, is_limit ? "limit" : "cursor", "not a whole number", value,
-                    len);
+        return bw_param_error(err, errlen, rc, is_limit ? "limit" : "cursor", "not a whole number",
+                              value, len);
     if (is_limit && (rc || v == 0))
-        return fail(err, errlen, BW_ERANGE, "limit", "must be 1..10000", value, len);
+        return bw_param_error(err, errlen, BW_ERANGE, "limit", "must be 1..10000", value, len);
     if (rc)
-        return fail(err, errlen, BW_ERANGE, "cursor", "out of range", value, len);
+        return bw_param_error(err, errlen, BW_ERANGE, "cursor", "out of range", value, len);
     if (is_limit)
         f->limit = (uint32_t)v;
     else
@@ -250,14 +216,14 @@ static int find_key(const char *key, size_t len)
 
 static int unknown_key(const char *key, size_t len, char *err, size_t errlen)
 {
-    return fail(err, errlen, BW_EINVAL, "query", "unknown key", key, len);
+    return bw_param_error(err, errlen, BW_EINVAL, "query", "unknown key", key, len);
 }
 
 static int set_known(struct bw_audit_filter *f, int k, const char *value, size_t len, char *err,
                      size_t errlen)
 {
     if (len == 0)
-        return fail(err, errlen, BW_EMALFORMED, key_names[k], "empty value", NULL, 0);
+        return bw_param_error(err, errlen, BW_EMALFORMED, key_names[k], "empty value", NULL, 0);
     switch (k) {
     case KEY_FROM:
     case KEY_TO:
@@ -287,7 +253,7 @@ int bw_audit_filter_set(struct bw_audit_filter *filter, const char *key, const c
     if (k < 0)
         return unknown_key(key ? key : "", key_len, err, errlen);
     if (!value && value_len)
-        return fail(err, errlen, BW_EINVAL, key_names[k], "no value", NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, key_names[k], "no value", NULL, 0);
     return set_known(filter, k, value ? value : "", value_len, err, errlen);
 }
 
@@ -332,28 +298,29 @@ static int parse_pair(struct bw_audit_filter *f, const char *p, size_t len, unsi
                       char *err, size_t errlen)
 {
     if (len == 0)
-        return fail(err, errlen, BW_EMALFORMED, "query", "empty parameter (two '&' in a row)", NULL,
-                    0);
+        return bw_param_error(err, errlen, BW_EMALFORMED, "query",
+                              "empty parameter (two '&' in a row)", NULL, 0);
     const char *eq = memchr(p, '=', len);
     size_t raw_key_len = eq ? (size_t)(eq - p) : len;
     char key[QUERY_MAX], value[QUERY_MAX];
     size_t key_len, value_len = 0;
     if (!url_decode(p, raw_key_len, key, &key_len))
-        return fail(err, errlen, BW_EMALFORMED, "query", "bad percent-encoding in a key", p,
-                    raw_key_len);
+        return bw_param_error(err, errlen, BW_EMALFORMED, "query", "bad percent-encoding in a key",
+                              p, raw_key_len);
     int k = find_key(key, key_len);
     if (k < 0)
         return unknown_key(key, key_len, err, errlen);
     if (!eq)
-        return fail(err, errlen, BW_EMALFORMED, key_names[k], "no value (missing '=')", NULL, 0);
+        return bw_param_error(err, errlen, BW_EMALFORMED, key_names[k], "no value (missing '=')",
+                              NULL, 0);
     if (*seen & (1u << k))
-        return fail(err, errlen, BW_EMALFORMED, key_names[k], "given twice", NULL, 0);
+        return bw_param_error(err, errlen, BW_EMALFORMED, key_names[k], "given twice", NULL, 0);
     *seen |= 1u << k;
     const char *raw_value = eq + 1;
     size_t raw_value_len = len - raw_key_len - 1;
     if (!url_decode(raw_value, raw_value_len, value, &value_len))
-        return fail(err, errlen, BW_EMALFORMED, key_names[k], "bad percent-encoding", raw_value,
-                    raw_value_len);
+        return bw_param_error(err, errlen, BW_EMALFORMED, key_names[k], "bad percent-encoding",
+                              raw_value, raw_value_len);
     return set_known(f, k, value, value_len, err, errlen);
 }
 
@@ -364,11 +331,12 @@ int bw_audit_filter_parse(const char *query, size_t len, struct bw_audit_filter 
     if (err && errlen)
         err[0] = '\0';
     if (len > QUERY_MAX)
-        return fail(err, errlen, BW_ETOOLARGE, "query", "longer than 4096 bytes", NULL, 0);
+        return bw_param_error(err, errlen, BW_ETOOLARGE, "query", "longer than 4096 bytes", NULL,
+                              0);
     if (len == 0)
         return BW_OK;
     if (!query)
-        return fail(err, errlen, BW_EINVAL, "query", "no text", NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, "query", "no text", NULL, 0);
     unsigned seen = 0;
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {

@@ -143,6 +143,12 @@ BW_MUST_CHECK int bw_parse_double(const char *s, size_t len, double *out);
  * BW_EMALFORMED for text of another form, BW_ERANGE for a date or time
  * that does not exist (leap seconds included); *why (may be NULL) then
  * says why in words fit for an error message. */
+/* Writes "<key>: <why>" into err (errlen bytes), and ": '<echo>'" when
+ * echo is not NULL: at most 32 bytes of it, anything but printable ASCII
+ * (and ' and \\) as '?', "..." when cut. key is the caller's own text.
+ * Returns rc, for `return bw_param_error(...)`. */
+int bw_param_error(char *err, size_t errlen, int rc, const char *key, const char *why,
+                   const char *echo, size_t echo_len);
 BW_MUST_CHECK int bw_parse_utc_time(const char *s, size_t len, int64_t *out, const char **why);
 
 /* True when s[0..len) is well-formed UTF-8 (no overlong forms, no

@@ -140,13 +140,12 @@ static const char *const on_failure_names[] = {
     [BW_PROJECT_AUDIT_FAIL_REFUSE] = "refuse",
 };
 
-/* warn_percent: 1..4 integers, each 1..99, each above the one before. */
-static bool warn_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
+bool pj_warn_percent_parse(struct pj_ctx *ctx, json_t *value, uint8_t *out, size_t max,
+                           size_t *count_out)
 {
-    struct bw_project_audit *audit = field_dst;
     size_t count = json_array_size(value);
-    if (count == 0 || count > BW_PROJECT_AUDIT_MAX_WARN) {
-        pj_error(ctx, "must have 1 to %d values", BW_PROJECT_AUDIT_MAX_WARN);
+    if (count == 0 || count > max) {
+        pj_error(ctx, "must have 1 to %zu values", max);
         return false;
     }
     bool ok = true;
@@ -167,13 +166,20 @@ static bool warn_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
             valid = true;
         pj_path_pop(ctx, saved);
         if (valid)
-            audit->warn_percent[i] = (uint8_t)n;
+            out[i] = (uint8_t)n;
         prev = valid ? n : 0;
         ok = ok && valid;
     }
     if (ok)
-        audit->warn_count = count;
+        *count_out = count;
     return ok;
+}
+
+static bool warn_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
+{
+    struct bw_project_audit *audit = field_dst;
+    return pj_warn_percent_parse(ctx, value, audit->warn_percent, BW_PROJECT_AUDIT_MAX_WARN,
+                                 &audit->warn_count);
 }
 
 enum {

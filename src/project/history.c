@@ -152,41 +152,11 @@ static bool groups_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
 
 /* ---- the section ---------------------------------------------------- */
 
-/* warn_percent: 1..4 integers, each 1..99, each above the one before (as
- * the audit section's). */
 static bool warn_parse(struct pj_ctx *ctx, json_t *value, void *field_dst)
 {
     struct bw_project_history *history = field_dst;
-    size_t count = json_array_size(value);
-    if (count == 0 || count > BW_PROJECT_HISTORY_MAX_WARN) {
-        pj_error(ctx, "must have 1 to %d values", BW_PROJECT_HISTORY_MAX_WARN);
-        return false;
-    }
-    bool ok = true;
-    /* The last valid value; a bad one is not compared with its neighbours. */
-    json_int_t prev = 0;
-    for (size_t i = 0; i < count; i++) {
-        json_t *v = json_array_get(value, i);
-        size_t saved = pj_path_push_index(ctx, i);
-        json_int_t n = json_integer_value(v);
-        bool valid = false;
-        if (!json_is_integer(v))
-            pj_error(ctx, "must be an integer");
-        else if (n < 1 || n > 99)
-            pj_error(ctx, "must be between 1 and 99");
-        else if (prev != 0 && n <= prev)
-            pj_error(ctx, "must be greater than the value before it (%d)", (int)prev);
-        else
-            valid = true;
-        pj_path_pop(ctx, saved);
-        if (valid)
-            history->warn_percent[i] = (uint8_t)n;
-        prev = valid ? n : 0;
-        ok = ok && valid;
-    }
-    if (ok)
-        history->warn_count = count;
-    return ok;
+    return pj_warn_percent_parse(ctx, value, history->warn_percent, BW_PROJECT_HISTORY_MAX_WARN,
+                                 &history->warn_count);
 }
 
 enum { HIST_GROUPS, HIST_WARN, HIST_QUEUE, HIST_SPOOL, HIST_MIN_FREE };

@@ -295,6 +295,12 @@ extern const struct pj_object_spec pj_history_spec;
 extern const struct pj_object_spec pj_audit_spec;
 extern const struct pj_object_spec pj_security_spec;
 
+/* audit.c: warn_percent of the audit and history sections: 1..max
+ * integers, each 1..99, each above the one before, into out; *count_out
+ * set when all are valid. A PJ_LIST parser's body. */
+bool pj_warn_percent_parse(struct pj_ctx *ctx, json_t *value, uint8_t *out, size_t max,
+                           size_t *count_out);
+
 /* audit.c: the audit section's defaults, stored before the walk so that
  * a project without the section has them. */
 void pj_audit_init(struct bw_project_audit *audit);

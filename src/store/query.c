@@ -13,46 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ECHO_MAX 32
 /* 100 years: a range longer than any retention, short enough that no
  * arithmetic on it can overflow. */
 #define RANGE_MAX_US (100LL * 366 * 86400 * 1000000)
 /* The relative form reaches back at most as far. */
 #define RELATIVE_MAX_UNITS 100000000LL
-
-static void echo_sanitized(const char *s, size_t len, char out[ECHO_MAX + 4])
-{
-    size_t n = len > ECHO_MAX ? ECHO_MAX : len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = c >= 0x20 && c < 0x7f && c != '\'' && c != '\\' ? (char)c : '?';
-    }
-    if (len > ECHO_MAX) {
-        memcpy(out + n, "...", 4);
-        return;
-    }
-    out[n] = '\0';
-}
-
-/* "<key>: <why>[: '<echo>']"; returns rc. */
-static int fail(char *err, size_t errlen, int rc, const char *key, const char *why,
-                const char *echo, size_t echo_len)
-{
-    if (!err || errlen == 0)
-        return rc;
-    char shown[ECHO_MAX + 4];
-    int f;
-    if (echo) {
-        echo_sanitized(echo, echo_len, shown);
-        f = bw_snprintf(err, errlen, "%s: %s: '%s'", key, why, shown);
-    } else {
-        f = bw_snprintf(err, errlen, "%s: %s", key, why);
-    }
-    if (f != BW_OK) {
-        /* A short err buffer keeps the beginning, which says what. */
-    }
-    return rc;
-}
 
 void bw_history_query_init(struct bw_history_query *q)
 {
@@ -97,14 +62,15 @@ static int parse_time(const char *key, const char *s, size_t len, int64_t now_us
         int64_t n = 0;
         if (len < 6 || s[3] != '-' || u == BW_ARRAY_LEN(units) ||
             bw_parse_i64(s + 4, len - 5, 1, RELATIVE_MAX_UNITS, &n) != BW_OK)
-            return fail(err, errlen, BW_EMALFORMED, key,
-                        "not a time: give RFC 3339 UTC (2026-12-03T10:00:00Z), now, or now-N "
-                        "with s, m, h or d",
-                        s, len);
+            return bw_param_error(
+                err, errlen, BW_EMALFORMED, key,
+                "not a time: give RFC 3339 UTC (2026-12-03T10:00:00Z), now, or now-N "
+                "with s, m, h or d",
+                s, len);
         int64_t back = 0;
         if (__builtin_mul_overflow(n, units[u].us, &back) || back > RANGE_MAX_US ||
             __builtin_sub_overflow(now_us, back, out))
-            return fail(err, errlen, BW_ERANGE, key, "reaches back too far", s, len);
+            return bw_param_error(err, errlen, BW_ERANGE, key, "reaches back too far", s, len);
         return BW_OK;
     }
     const char *why = NULL;
@@ -113,7 +79,7 @@ static int parse_time(const char *key, const char *s, size_t len, int64_t now_us
         why = "not a time: give RFC 3339 UTC (2026-12-03T10:00:00Z), now, or now-N with s, m, h "
               "or d";
     if (rc)
-        return fail(err, errlen, rc, key, why, s, len);
+        return bw_param_error(err, errlen, rc, key, why, s, len);
     return BW_OK;
 }
 
@@ -126,7 +92,7 @@ static int parse_count(const char *key, const char *s, size_t len, uint32_t min,
         if (bw_snprintf(why, sizeof(why), "must be a whole number from %u to %u", min, max) !=
             BW_OK)
             bw_strlcpy(why, "out of range", sizeof(why));
-        return fail(err, errlen, BW_ERANGE, key, why, s, len);
+        return bw_param_error(err, errlen, BW_ERANGE, key, why, s, len);
     }
     *out = (uint32_t)v;
     return BW_OK;
@@ -142,15 +108,15 @@ int bw_history_query_set(struct bw_history_query *q, const char *key, size_t key
     while (k < KEY_COUNT_ && !(strlen(keys[k]) == key_len && memcmp(keys[k], key, key_len) == 0))
         k++;
     if (k == KEY_COUNT_)
-        return fail(err, errlen, BW_EINVAL, "query",
-                    "unknown key (tag, from, to, points, limit, cursor)", key, key_len);
+        return bw_param_error(err, errlen, BW_EINVAL, "query",
+                              "unknown key (tag, from, to, points, limit, cursor)", key, key_len);
     if (q->seen & (1u << k))
-        return fail(err, errlen, BW_EINVAL, keys[k], "given twice", NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, keys[k], "given twice", NULL, 0);
     q->seen |= 1u << k;
     switch (k) {
     case KEY_TAG:
         if (!name_valid(value, len))
-            return fail(err, errlen, BW_EINVAL, "tag", "not a tag name", value, len);
+            return bw_param_error(err, errlen, BW_EINVAL, "tag", "not a tag name", value, len);
         memcpy(q->tag, value, len);
         q->tag[len] = '\0';
         return BW_OK;
@@ -166,7 +132,8 @@ int bw_history_query_set(struct bw_history_query *q, const char *key, size_t key
         /* The cursor is the timestamp (us) of the last sample received. */
         int64_t c = 0;
         if (bw_parse_i64(value, len, INT64_MIN + 1, INT64_MAX, &c) != BW_OK)
-            return fail(err, errlen, BW_EINVAL, "cursor", "not a cursor of this query", value, len);
+            return bw_param_error(err, errlen, BW_EINVAL, "cursor", "not a cursor of this query",
+                                  value, len);
         q->cursor_us = c;
         return BW_OK;
     }
@@ -176,23 +143,25 @@ int bw_history_query_set(struct bw_history_query *q, const char *key, size_t key
 int bw_history_query_check(const struct bw_history_query *q, char *err, size_t errlen)
 {
     if (!(q->seen & (1u << KEY_TAG)))
-        return fail(err, errlen, BW_EINVAL, "tag", "is required", NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, "tag", "is required", NULL, 0);
     if (!(q->seen & (1u << KEY_FROM)))
-        return fail(err, errlen, BW_EINVAL, "from", "is required", NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, "from", "is required", NULL, 0);
     if (!(q->seen & (1u << KEY_TO)))
-        return fail(err, errlen, BW_EINVAL, "to", "is required", NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, "to", "is required", NULL, 0);
     if (q->to_us <= q->from_us)
-        return fail(err, errlen, BW_ERANGE, "to", "must be later than from", NULL, 0);
+        return bw_param_error(err, errlen, BW_ERANGE, "to", "must be later than from", NULL, 0);
     if (q->to_us - q->from_us > RANGE_MAX_US)
-        return fail(err, errlen, BW_ERANGE, "to", "the range is longer than 100 years", NULL, 0);
+        return bw_param_error(err, errlen, BW_ERANGE, "to", "the range is longer than 100 years",
+                              NULL, 0);
     if (q->points && (q->seen & (1u << KEY_LIMIT)))
-        return fail(err, errlen, BW_EINVAL, "limit", "is only for raw samples (without points)",
-                    NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, "limit",
+                              "is only for raw samples (without points)", NULL, 0);
     if (q->points && (q->seen & (1u << KEY_CURSOR)))
-        return fail(err, errlen, BW_EINVAL, "cursor", "is only for raw samples (without points)",
-                    NULL, 0);
+        return bw_param_error(err, errlen, BW_EINVAL, "cursor",
+                              "is only for raw samples (without points)", NULL, 0);
     if ((q->seen & (1u << KEY_CURSOR)) && (q->cursor_us < q->from_us || q->cursor_us >= q->to_us))
-        return fail(err, errlen, BW_ERANGE, "cursor", "is not within from and to", NULL, 0);
+        return bw_param_error(err, errlen, BW_ERANGE, "cursor", "is not within from and to", NULL,
+                              0);
     return BW_OK;
 }
 
@@ -236,7 +205,8 @@ int bw_history_query_parse(const char *text, size_t len, int64_t now_us, struct 
 {
     bw_history_query_init(q);
     if (len > BW_HISTORY_QUERY_MAX)
-        return fail(err, errlen, BW_ETOOLARGE, "query", "longer than 4096 bytes", NULL, 0);
+        return bw_param_error(err, errlen, BW_ETOOLARGE, "query", "longer than 4096 bytes", NULL,
+                              0);
     char buf[BW_HISTORY_QUERY_MAX];
     size_t pos = 0;
     while (pos < len) {
@@ -246,18 +216,19 @@ int bw_history_query_parse(const char *text, size_t len, int64_t now_us, struct 
         size_t pair_len = end - pos;
         const char *eq = memchr(pair, '=', pair_len);
         if (!eq)
-            return fail(err, errlen, BW_EINVAL, "query", "a parameter without '='", pair, pair_len);
+            return bw_param_error(err, errlen, BW_EINVAL, "query", "a parameter without '='", pair,
+                                  pair_len);
         size_t klen = (size_t)(eq - pair);
         long vlen = decode(eq + 1, pair_len - klen - 1, buf);
         if (vlen < 0)
-            return fail(err, errlen, BW_EINVAL, "query", "a value that is not printable text", pair,
-                        pair_len);
+            return bw_param_error(err, errlen, BW_EINVAL, "query",
+                                  "a value that is not printable text", pair, pair_len);
         int rc = bw_history_query_set(q, pair, klen, buf, (size_t)vlen, now_us, err, errlen);
         if (rc)
             return rc;
         pos = end + 1;
         if (amp && pos == len)
-            return fail(err, errlen, BW_EINVAL, "query", "ends with '&'", NULL, 0);
+            return bw_param_error(err, errlen, BW_EINVAL, "query", "ends with '&'", NULL, 0);
     }
     return bw_history_query_check(q, err, errlen);
 }

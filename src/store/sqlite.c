@@ -843,22 +843,14 @@ int sdb_chunk_insert(struct sdb *s, uint32_t grp, int64_t tag, const struct bw_s
     return rc ? rc : tail_write(s, tag, t1, grp, had ? old_mac : NULL);
 }
 
-/* The days of group grp that exist, from first to last, in order. */
-static int days_between(struct sdb *s, uint32_t grp, int64_t first, int64_t last, int64_t **out,
-                        size_t *count)
+/* The first column of every row of st (bound, not yet stepped) into a
+ * new array; st is finalized. */
+static int column_ints(sqlite3_stmt *st, int64_t **out, size_t *count)
 {
     *out = NULL;
     *count = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(
-        s, "SELECT day FROM days WHERE grp = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day", &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, grp);
-    sqlite3_bind_int64(st, 2, first);
-    sqlite3_bind_int64(st, 3, last);
     size_t cap = 0;
-    int r = SQLITE_DONE;
+    int rc = BW_OK, r = SQLITE_DONE;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         if (*count == cap) {
             size_t ncap = cap ? cap * 2 : 16;
@@ -881,6 +873,23 @@ static int days_between(struct sdb *s, uint32_t grp, int64_t first, int64_t last
         *count = 0;
     }
     return rc;
+}
+
+/* The days of group grp that exist, from first to last, in order. */
+static int days_between(struct sdb *s, uint32_t grp, int64_t first, int64_t last, int64_t **out,
+                        size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(
+        s, "SELECT day FROM days WHERE grp = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, grp);
+    sqlite3_bind_int64(st, 2, first);
+    sqlite3_bind_int64(st, 3, last);
+    return column_ints(st, out, count);
 }
 
 int sdb_chunks_read(struct sdb *s, uint32_t grp, int64_t tag, int64_t from, int64_t to,
@@ -1002,29 +1011,17 @@ int sdb_groups_between(struct sdb *s, int64_t first_day, int64_t last_day, uint3
         return rc;
     sqlite3_bind_int64(st, 1, first_day);
     sqlite3_bind_int64(st, 2, last_day);
-    size_t cap = 0;
-    int r = SQLITE_DONE;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            uint32_t *grown = bw_realloc(*out, ncap * sizeof(**out));
-            if (!grown) {
-                rc = BW_ENOMEM;
-                break;
-            }
-            *out = grown;
-            cap = ncap;
-        }
-        (*out)[(*count)++] = (uint32_t)sqlite3_column_int64(st, 0);
+    int64_t *all = NULL;
+    size_t n = 0;
+    rc = column_ints(st, &all, &n);
+    if (!rc && n) {
+        *out = bw_calloc(n, sizeof(**out));
+        rc = *out ? BW_OK : BW_ENOMEM;
+        for (size_t i = 0; !rc && i < n; i++)
+            (*out)[i] = (uint32_t)all[i];
+        *count = rc ? 0 : n;
     }
-    if (!rc && r != SQLITE_DONE)
-        rc = BW_EIO;
-    sqlite3_finalize(st);
-    if (rc) {
-        bw_free(*out);
-        *out = NULL;
-        *count = 0;
-    }
+    bw_free(all);
     return rc;
 }
 
